@@ -1,0 +1,158 @@
+"""The short-video interaction log as a pandas DataFrame, saved and loaded without losing anything."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recgym.simulators.short_video.config import ShortVideoConfig
+from recgym.simulators.short_video.outcomes import OUTCOME_NAMES
+
+LOG_FORMATS = ("parquet", "csv")
+_SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+_NUMERIC_DTYPES = {
+    "vid_id": "int32",
+    "user_id": "int32",
+    "session_id": "int64",
+    "time_step": "int32",
+    "timestamp": "float64",
+    "session_length": "float64",
+    "num_vids_session": "int32",
+    "vid_num_views": "int64",
+    "creator_id": "int64",
+    "user_age": "int64",
+    "interaction_score": "float64",
+    "reward": "float64",
+    "watch_seconds": "float64",
+    "position": "int16",
+    "from_history": "bool",
+}
+
+
+def _names(codes: np.ndarray, names: tuple[str, ...]) -> pd.Series:
+    """Map codes to names; negative codes (no previous video) become missing."""
+    lookup = np.array((*names, None), dtype=object)
+    return pd.Series(lookup[np.where(codes < 0, len(names), codes)], dtype="str")
+
+
+def interaction_frame(
+    columns: Mapping[str, np.ndarray],
+    *,
+    config: ShortVideoConfig,
+    video_category: np.ndarray,
+    video_creator: np.ndarray,
+    user_age: np.ndarray,
+    user_gender: np.ndarray,
+    user_location: np.ndarray,
+    user_interests: np.ndarray,
+    cf_score_table: np.ndarray,
+) -> pd.DataFrame:
+    """Join the stored log columns with user and video attributes into the seed's table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per interaction: ``vid_id, user_id, session_id, time_step, action, timestamp,
+        session_length, num_vids_session, vid_category, vid_num_views, creator_id, user_age,
+        user_gender, user_loc, user_int_1 .. user_int_k, last_vid_category, last_action,
+        interaction_score, reward, watch_seconds, position, from_history``. ``action`` is the
+        user's response (watched/skipped/liked/session_end), as the seed names it; names are
+        strings, and ``last_*`` is missing at a session's first step.
+    """
+    users, videos = columns["user_id"], columns["vid_id"]
+    outcomes = columns["action"].astype(np.int64)
+    frame = {
+        "vid_id": columns["vid_id"],
+        "user_id": columns["user_id"],
+        "session_id": columns["session_id"],
+        "time_step": columns["time_step"],
+        "action": _names(outcomes, OUTCOME_NAMES),
+        "timestamp": columns["timestamp"],
+        "session_length": columns["session_length"],
+        "num_vids_session": columns["num_vids_session"],
+        "vid_category": _names(video_category[videos], config.categories),
+        "vid_num_views": columns["vid_num_views"],
+        "creator_id": video_creator[videos],
+        "user_age": user_age[users],
+        "user_gender": _names(user_gender[users], config.genders),
+        "user_loc": _names(user_location[users], config.locations),
+    }
+    for k in range(user_interests.shape[1]):
+        frame[f"user_int_{k + 1}"] = _names(user_interests[users, k], config.categories)
+    frame.update(
+        {
+            "last_vid_category": _names(columns["last_vid_category"].astype(np.int64), config.categories),
+            "last_action": _names(columns["last_action"].astype(np.int64), OUTCOME_NAMES),
+            "interaction_score": cf_score_table[outcomes],
+            "reward": columns["reward"],
+            "watch_seconds": columns["watch_seconds"],
+            "position": columns["position"],
+            "from_history": columns["from_history"],
+        }
+    )
+    return pd.DataFrame(frame).astype({k: v for k, v in _NUMERIC_DTYPES.items()})
+
+
+def _format_of(path: Path, format: str | None) -> str:
+    if format is not None:
+        if format not in LOG_FORMATS:
+            raise ValueError(f"format must be one of {list(LOG_FORMATS)!r} or None, got {format!r}")
+        return format
+    try:
+        return _SUFFIX_FORMATS[path.suffix.lower()]
+    except KeyError:
+        raise ValueError(
+            f"path must end in one of {sorted(_SUFFIX_FORMATS)!r} (or pass format=), got {str(path)!r}"
+        ) from None
+
+
+def save_interaction_log(frame: pd.DataFrame, path: str | os.PathLike[str], *, overwrite: bool = False,
+                         format: str | None = None) -> Path:
+    """Write a log DataFrame to Parquet or CSV (chosen by ``format`` or the path's suffix).
+
+    An existing file is never replaced unless ``overwrite=True``; the file appears whole or not at
+    all (written beside it, then renamed).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    """
+    path = Path(path)
+    kind = _format_of(path, format)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{str(path)!r} already exists; pass overwrite=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(handle)
+    try:
+        if kind == "parquet":
+            frame.to_parquet(temporary, index=False)
+        else:
+            frame.to_csv(temporary, index=False)
+        if not overwrite and path.exists():
+            raise FileExistsError(f"{str(path)!r} already exists; pass overwrite=True to replace it")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return path
+
+
+def load_interaction_log(path: str | os.PathLike[str], *, format: str | None = None) -> pd.DataFrame:
+    """Read a log written by :func:`save_interaction_log`, restoring its column dtypes."""
+    path = Path(path)
+    kind = _format_of(path, format)
+    frame = pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path)
+    names = [c for c in frame.columns if c not in _NUMERIC_DTYPES]
+    return frame.astype({**{k: v for k, v in _NUMERIC_DTYPES.items() if k in frame}, **dict.fromkeys(names, "str")})

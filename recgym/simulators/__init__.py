@@ -1,0 +1,1 @@
+"""Pure-NumPy simulators, batched over users. No gymnasium here."""

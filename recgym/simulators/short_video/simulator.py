@@ -1,0 +1,304 @@
+"""The short-video session simulator (SPEC §1): batched over concurrent sessions, pure NumPy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from recgym._validation import check_int
+from recgym.simulators.short_video.config import ShortVideoConfig
+from recgym.simulators.short_video.log import InteractionLog
+from recgym.simulators.short_video.outcomes import LIKED, SESSION_END, SKIPPED, WATCHED
+from recgym.simulators.short_video.response import (
+    continuation_probability,
+    sample_history_outcomes,
+    sample_session_outcomes,
+)
+from recgym.simulators.short_video.sessions import SessionState
+from recgym.simulators.short_video.world import Users, Videos, sample_users, sample_videos
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What happened in one batched step; every array has one entry per stepped slot.
+
+    Attributes
+    ----------
+    slots, users, videos, categories, creators : numpy.ndarray
+        int64 ids and codes.
+    outcomes : numpy.ndarray
+        int8 outcome codes.
+    rewards, watch_seconds : numpy.ndarray
+        float64.
+    terminated, truncated : numpy.ndarray
+        bool; a truncation is never reported as a termination.
+    """
+
+    slots: np.ndarray
+    users: np.ndarray
+    videos: np.ndarray
+    categories: np.ndarray
+    creators: np.ndarray
+    outcomes: np.ndarray
+    rewards: np.ndarray
+    watch_seconds: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+
+
+def _rank_within_groups(keys: np.ndarray) -> np.ndarray:
+    """For each position, how many earlier positions hold the same key (0 for the first)."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    is_start = np.ones(len(keys), dtype=bool)
+    is_start[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    start_index = np.maximum.accumulate(np.where(is_start, np.arange(len(keys)), 0))
+    ranks = np.empty(len(keys), dtype=np.int64)
+    ranks[order] = np.arange(len(keys)) - start_index
+    return ranks
+
+
+class ShortVideoSimulator:
+    """Users, videos, the historical log and ``n_slots`` concurrent sessions.
+
+    Construction draws the world and the historical log from ``rng``. Afterwards
+    :meth:`start_sessions` and :meth:`respond` advance any subset of slots in one batched call.
+
+    Parameters
+    ----------
+    config : ShortVideoConfig
+        Every number of the world.
+    n_slots : int
+        Concurrent sessions (1 for a single env, ``num_envs`` for a vector env); at most
+        ``config.n_users``, since a user is in at most one session at a time.
+    rng : numpy.random.Generator
+        Seeded generator for the world and the history.
+    """
+
+    def __init__(self, config: ShortVideoConfig, n_slots: int, rng: np.random.Generator) -> None:
+        n_slots = check_int("n_slots", n_slots, minimum=1)
+        if n_slots > config.n_users:
+            raise ValueError(
+                f"the number of concurrent sessions ({n_slots}) must be <= n_users ({config.n_users}): "
+                "a user is in at most one session at a time"
+            )
+        self.config = config
+        self.n_slots = n_slots
+        self.videos: Videos = sample_videos(config, rng)
+        self.users: Users = sample_users(config, rng)
+        self.sessions = SessionState(n_slots, config.n_categories)
+        self.slot_active = np.zeros(n_slots, dtype=bool)
+        self.in_session = np.zeros(config.n_users, dtype=bool)
+        self.clock = np.zeros(config.n_users, dtype=np.float64)
+        self.log = InteractionLog(initial_capacity=int(config.n_users * (config.history_mean + 2 * config.max_steps)) + 1)
+        self._location_effects = config.location_effect_matrix()
+        self._rewards = config.reward_table()
+        self._next_session_id = 0
+        self._record_history(rng)
+
+    # ------------------------------------------------------------------ response model
+    def _draw_uniforms(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        base_u, outcome_u, seconds_u = rng.random((3, n))
+        low, high = self.config.base_propensity_range
+        return low + (high - low) * base_u, outcome_u, seconds_u
+
+    def _base_effects(self, users: np.ndarray, categories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        is_interest = self.users.interest_mask[users, categories]
+        location_effect = self._location_effects[self.users.location[users], categories]
+        return is_interest, location_effect
+
+    def _seconds(self, videos: np.ndarray, outcomes: np.ndarray, seconds_u: np.ndarray) -> np.ndarray:
+        low, high = self.config.skip_seconds_range
+        viewed = (outcomes == WATCHED) | (outcomes == LIKED)
+        return np.where(viewed, self.videos.duration[videos], low + (high - low) * seconds_u)
+
+    def expected_continuation(self, slots: np.ndarray, videos: np.ndarray) -> np.ndarray:
+        """Mean continuation probability of showing ``videos`` in ``slots`` now (ground truth, for evaluation).
+
+        Averages the clipped probability over the base propensity's uniform draw in closed form.
+        """
+        users = self.sessions.user[slots]
+        categories = self.videos.category[videos]
+        is_interest, location_effect = self._base_effects(users, categories)
+        shift = self.config.interest_bonus * is_interest + location_effect + self._in_session_shift(slots, categories)
+        low, high = self.config.base_propensity_range
+        if high == low:
+            return np.clip(low + shift, 0.0, 1.0)
+        # E[clip(U + shift, 0, 1)] for U ~ Uniform(low, high): integrate the piecewise-linear clip.
+        a, b = low + shift, high + shift
+        lo, hi = np.clip(a, 0.0, 1.0), np.clip(b, 0.0, 1.0)
+        integral = (hi**2 - lo**2) / 2.0 + np.maximum(b - np.maximum(a, 1.0), 0.0)
+        return integral / (high - low)
+
+    def _in_session_shift(self, slots: np.ndarray, categories: np.ndarray) -> np.ndarray | float:
+        if not self.config.has_fatigue:
+            return 0.0
+        return self.sessions.mood[slots] - self.sessions.boredom[slots, categories]
+
+    # ------------------------------------------------------------------ history
+    def _record_history(self, rng: np.random.Generator) -> None:
+        config = self.config
+        counts = np.rint(np.maximum(config.history_min, rng.normal(config.history_mean, config.history_std, config.n_users)))
+        counts = counts.astype(np.int64)
+        n = int(counts.sum())
+        users = np.repeat(np.arange(config.n_users), counts)
+        videos = rng.integers(0, config.n_videos, size=n)
+        categories = self.videos.category[videos]
+        base, outcome_u, seconds_u = self._draw_uniforms(n, rng)
+        is_interest, location_effect = self._base_effects(users, categories)
+        p = continuation_probability(base, is_interest, location_effect, config.interest_bonus)
+        outcomes = sample_history_outcomes(p, outcome_u)
+        seconds = self._seconds(videos, outcomes, seconds_u)
+
+        block_start = np.repeat(np.cumsum(counts) - counts, counts)
+        time_step = np.arange(n) - block_start
+        first = time_step == 0
+        cumulative_seconds = np.cumsum(seconds)
+        timestamp = cumulative_seconds - np.repeat(np.concatenate(([0.0], cumulative_seconds))[np.cumsum(counts) - counts], counts)
+        viewed = ((outcomes == WATCHED) | (outcomes == LIKED)).astype(np.int64)
+        cumulative_viewed = np.cumsum(viewed)
+        num_viewed = cumulative_viewed - np.repeat(np.concatenate(([0], cumulative_viewed))[np.cumsum(counts) - counts], counts)
+        last_category = np.where(first, -1, np.roll(categories, 1))
+        last_outcome = np.where(first, -1, np.roll(outcomes, 1))
+        views_after = self.videos.views[videos] + _rank_within_groups(videos) + 1
+
+        self.videos.views[:] += np.bincount(videos, minlength=config.n_videos)
+        self.clock[:] = np.bincount(users, weights=seconds, minlength=config.n_users)
+        self.log.append(
+            {
+                "user_id": users,
+                "vid_id": videos,
+                "session_id": -1,
+                "time_step": time_step,
+                "action": outcomes,
+                "reward": self._rewards[outcomes],
+                "watch_seconds": seconds,
+                "session_length": timestamp,
+                "timestamp": timestamp,
+                "num_vids_session": num_viewed,
+                "vid_num_views": views_after,
+                "last_vid_category": last_category,
+                "last_action": last_outcome,
+                "position": -1,
+                "from_history": True,
+            }
+        )
+
+    # ------------------------------------------------------------------ sessions
+    def start_sessions(self, slots: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Start a new session in each of ``slots`` for a user drawn uniformly from those not in a session.
+
+        Any session still running in those slots is abandoned first (its user becomes free).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(len(slots),)`` int64 user ids, distinct.
+        """
+        slots = np.asarray(slots, dtype=np.int64)
+        running = slots[self.slot_active[slots]]
+        self.in_session[self.sessions.user[running]] = False
+        free = np.flatnonzero(~self.in_session)
+        users = rng.choice(free, size=len(slots), replace=False)
+        self.in_session[users] = True
+        self.slot_active[slots] = True
+        session_ids = self._next_session_id + np.arange(len(slots))
+        self._next_session_id += len(slots)
+        self.sessions.start(slots, users, session_ids)
+        return users
+
+    def respond(
+        self, slots: np.ndarray, videos: np.ndarray, positions: np.ndarray, rng: np.random.Generator
+    ) -> StepResult:
+        """Show ``videos[i]`` in ``slots[i]``: draw each user's response and advance clocks, counts and the log.
+
+        Parameters
+        ----------
+        slots : numpy.ndarray
+            ``(n,)`` int64 distinct slots with a running session.
+        videos : numpy.ndarray
+            ``(n,)`` int64 video ids to show.
+        positions : numpy.ndarray
+            ``(n,)`` int64 candidate slot the agent picked (recorded in the log).
+        rng : numpy.random.Generator
+            Seeded generator for the response.
+
+        Returns
+        -------
+        StepResult
+            Sessions that terminated or were truncated are closed (their users become free).
+        """
+        config, state = self.config, self.sessions
+        slots = np.asarray(slots, dtype=np.int64)
+        videos = np.asarray(videos, dtype=np.int64)
+        if not self.slot_active[slots].all():
+            raise RuntimeError(f"slots {slots[~self.slot_active[slots]].tolist()} have no running session")
+        users = state.user[slots]
+        categories = self.videos.category[videos]
+        base, outcome_u, seconds_u = self._draw_uniforms(len(slots), rng)
+        is_interest, location_effect = self._base_effects(users, categories)
+        p = continuation_probability(
+            base, is_interest, location_effect, config.interest_bonus, self._in_session_shift(slots, categories)
+        )
+        outcomes = sample_session_outcomes(p, outcome_u)
+        seconds = self._seconds(videos, outcomes, seconds_u)
+        rewards = self._rewards[outcomes]
+        watched = (outcomes == WATCHED) | (outcomes == LIKED)
+
+        np.add.at(self.videos.views, videos, 1)
+        self.clock[users] += seconds
+        last_category = state.last_category[slots]
+        self.log.append(
+            {
+                "user_id": users,
+                "vid_id": videos,
+                "session_id": state.session_id[slots],
+                "time_step": state.step[slots],
+                "action": outcomes,
+                "reward": rewards,
+                "watch_seconds": seconds,
+                "session_length": state.seconds[slots] + seconds,
+                "timestamp": self.clock[users],
+                "num_vids_session": state.watched[slots] + watched,
+                "vid_num_views": self.videos.views[videos],
+                "last_vid_category": np.where(last_category == config.n_categories, -1, last_category),
+                "last_action": state.last_outcome[slots],
+                "position": positions,
+                "from_history": False,
+            }
+        )
+
+        state.step[slots] += 1
+        state.watched[slots] += watched
+        state.liked[slots] += outcomes == LIKED
+        state.skipped[slots] += outcomes == SKIPPED
+        state.seconds[slots] += seconds
+        state.total_reward[slots] += rewards
+        state.streak[slots] = np.where(categories == last_category, state.streak[slots] + 1, 1)
+        state.last_category[slots] = categories
+        state.last_outcome[slots] = outcomes
+        state.category_counts[slots, categories] += 1
+        if config.has_fatigue:
+            state.boredom[slots] *= config.boredom_decay
+            state.boredom[slots, categories] += config.boredom_increase
+            shift = config.like_mood_shift * (outcomes == LIKED) + config.skip_mood_shift * (outcomes == SKIPPED)
+            state.mood[slots] = np.clip(state.mood[slots] + shift, -1.0, 1.0)
+
+        terminated = outcomes == SESSION_END
+        truncated = ~terminated & (state.step[slots] >= config.max_steps)
+        done = slots[terminated | truncated]
+        self.in_session[state.user[done]] = False
+        self.slot_active[done] = False
+        return StepResult(
+            slots=slots,
+            users=users,
+            videos=videos,
+            categories=categories,
+            creators=self.videos.creator[videos],
+            outcomes=outcomes,
+            rewards=rewards,
+            watch_seconds=seconds,
+            terminated=terminated,
+            truncated=truncated,
+        )
