@@ -32,20 +32,21 @@ class CandidateConfig:
         ``(w1, w2, w3)`` of ``w1 * similarity + w2 * (views_scale * views) + w3 * is_interest``.
     views_scale : float
         The 0.1 that scales view counts in the business score.
-    cf_refresh_interval : int
-        Steps between recomputations of a session's CF scores. ``1`` (default) recomputes
-        at every step, so every slate equals a brute-force recomputation from the whole log,
-        as in the seed. ``k > 1`` recomputes at a session's start and every ``k`` steps; in
-        between, the slate is the best not-yet-shown items of the last recomputation (the
-        business score is always recomputed from current view counts). ``info["candidates_fresh"]``
-        says which.
+    cf_refresh_interval : int or None
+        When a session's CF scores are recomputed from the whole log. ``None`` (default): at the
+        session's start, as a production retrieval stage runs once per request; later slates
+        are the best not-yet-shown items of that retrieval. ``k``: also every ``k`` steps;
+        ``1`` recomputes at every step, as the seed did, so every slate equals a brute-force
+        recomputation from the whole log (slower: see the README's benchmarks). The business
+        score is always recomputed from current view counts; ``info["candidates_fresh"]`` says
+        whether the CF scores behind a slate were just recomputed.
     """
 
     n_candidates: int = 10
     cf_scores: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_CF_SCORES))
     business_weights: tuple[float, float, float] = (0.5, 0.1, 0.3)
     views_scale: float = 0.1
-    cf_refresh_interval: int = 1
+    cf_refresh_interval: int | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -57,7 +58,8 @@ class CandidateConfig:
             raise ValueError(f"business_weights must be a (w1, w2, w3) triple, got {weights!r}")
         set_(self, "business_weights", tuple(check_real(f"business_weights[{i}]", w) for i, w in enumerate(weights)))
         set_(self, "views_scale", check_real("views_scale", self.views_scale))
-        set_(self, "cf_refresh_interval", check_int("cf_refresh_interval", self.cf_refresh_interval, minimum=1))
+        if self.cf_refresh_interval is not None:
+            set_(self, "cf_refresh_interval", check_int("cf_refresh_interval", self.cf_refresh_interval, minimum=1))
 
     def cf_score_table(self) -> np.ndarray:
         """Return the CF scores as a float64 array indexed by outcome code."""
@@ -113,6 +115,8 @@ class CandidateGenerator:
         ``(n_users, n_categories)`` bool.
     n_slots : int
         Concurrent sessions.
+    max_steps : int
+        Longest session: with ``cf_refresh_interval=None`` one retrieval must fill every slate.
     """
 
     def __init__(
@@ -123,6 +127,7 @@ class CandidateGenerator:
         item_views: np.ndarray,
         user_interest_mask: np.ndarray,
         n_slots: int,
+        max_steps: int,
     ) -> None:
         n_items, n_users = len(item_category), len(user_interest_mask)
         if config.n_candidates > n_items:
@@ -134,8 +139,9 @@ class CandidateGenerator:
         self._item_creator = item_creator
         self._item_views = item_views
         self._interest = user_interest_mask
-        # Each recomputation keeps enough items to fill slates until the next one.
-        self._pool_size = min(config.n_candidates + config.cf_refresh_interval - 1, n_items)
+        # Each retrieval keeps enough items to fill the slates until the next one.
+        self._refresh_interval = config.cf_refresh_interval or max_steps
+        self._pool_size = min(config.n_candidates + self._refresh_interval - 1, n_items)
         self._pool = np.zeros((n_slots, self._pool_size), dtype=np.int64)
         self._pool_similarity = np.zeros((n_slots, self._pool_size), dtype=np.float64)
         self._pool_shown = np.zeros((n_slots, self._pool_size), dtype=bool)
@@ -153,9 +159,9 @@ class CandidateGenerator:
             fresh=np.zeros(n_slots, dtype=bool),
         )
 
-    def observe(self, items: np.ndarray, users: np.ndarray, outcomes: np.ndarray) -> None:
-        """Add interactions (outcome codes) to the CF statistics."""
-        self.cf.add(items, users, self._cf_table[outcomes])
+    def observe(self, items: np.ndarray, users: np.ndarray, outcomes: np.ndarray, *, distinct_pairs: bool = False) -> None:
+        """Add interactions (outcome codes) to the CF statistics (see :meth:`ItemItemCosineCF.add`)."""
+        self.cf.add(items, users, self._cf_table[outcomes], distinct_pairs=distinct_pairs)
 
     def start(self, slots: np.ndarray, users: np.ndarray) -> None:
         """Make fresh slates for new sessions of ``users`` in ``slots``."""
@@ -168,7 +174,7 @@ class CandidateGenerator:
         shown = self.slates.video[slots, positions]
         self._pool_shown[slots] |= self._pool[slots] == shown[:, None]
         self._steps_since_refresh[slots] += 1
-        due = slots[self._steps_since_refresh[slots] >= self.config.cf_refresh_interval]
+        due = slots[self._steps_since_refresh[slots] >= self._refresh_interval]
         if len(due):
             self._refresh(due)
         self._build_slates(slots)
@@ -179,26 +185,27 @@ class CandidateGenerator:
         ranked = np.where(self.cf.seen[users], -np.inf, similarity)
         pool = top_k(ranked, self._pool_size)
         self._pool[slots] = pool
-        self._pool_similarity[slots] = np.take_along_axis(similarity, pool, axis=1)
+        self._pool_similarity[slots] = similarity[np.arange(len(slots))[:, None], pool]
         self._pool_shown[slots] = False
         self._steps_since_refresh[slots] = 0
 
     def _build_slates(self, slots: np.ndarray) -> None:
         # The first n_candidates pool entries not shown yet, in CF order (a stable sort keeps it).
+        rows = np.arange(len(slots))[:, None]
         keep = np.argsort(self._pool_shown[slots], axis=1, kind="stable")[:, : self.config.n_candidates]
-        video = np.take_along_axis(self._pool[slots], keep, axis=1)
-        similarity = np.take_along_axis(self._pool_similarity[slots], keep, axis=1)
-        category = self._item_category[video]
+        video = self._pool[slots][rows, keep]
+        similarity = self._pool_similarity[slots][rows, keep]
         views = self._item_views[video]
+        category = self._item_category[video]
         is_interest = self._interest[self._slot_user[slots][:, None], category]
         score = business_scores(similarity, views, is_interest, self.config.business_weights, self.config.views_scale)
         order = np.argsort(-score, axis=1, kind="stable")
         slates = self.slates
-        slates.video[slots] = np.take_along_axis(video, order, axis=1)
-        slates.category[slots] = np.take_along_axis(category, order, axis=1)
-        slates.creator[slots] = self._item_creator[slates.video[slots]]
-        slates.views[slots] = np.take_along_axis(views, order, axis=1)
-        slates.similarity[slots] = np.take_along_axis(similarity, order, axis=1)
-        slates.score[slots] = np.take_along_axis(score, order, axis=1)
-        slates.is_interest[slots] = np.take_along_axis(is_interest, order, axis=1)
+        slates.video[slots] = video = video[rows, order]
+        slates.category[slots] = category[rows, order]
+        slates.creator[slots] = self._item_creator[video]
+        slates.views[slots] = views[rows, order]
+        slates.similarity[slots] = similarity[rows, order]
+        slates.score[slots] = score[rows, order]
+        slates.is_interest[slots] = is_interest[rows, order]
         slates.fresh[slots] = self._steps_since_refresh[slots] == 0

@@ -35,6 +35,7 @@ class ItemItemCosineCF:
         self._user_scores = np.zeros((n_users, n_items), dtype=np.float32)
         # Item-major unit rows Y; an all-zero item stays zero (cosine 0 with everything).
         self._unit_rows = np.zeros((n_items, n_users), dtype=np.float32)
+        self._squared_norms = np.zeros(n_items, dtype=np.float64)
         self._seen = np.zeros((n_users, n_items), dtype=bool)
         self.n_interactions = 0
 
@@ -49,17 +50,28 @@ class ItemItemCosineCF:
         """Return the users' rows of ``X^T`` (summed interaction scores), shape ``(len(users), n_items)``."""
         return self._user_scores[users]
 
-    def add(self, items: np.ndarray, users: np.ndarray, scores: np.ndarray) -> None:
-        """Add interactions ``(items[i], users[i], scores[i])``; repeated pairs accumulate."""
+    def add(self, items: np.ndarray, users: np.ndarray, scores: np.ndarray, *, distinct_pairs: bool = False) -> None:
+        """Add interactions ``(items[i], users[i], scores[i])``; repeated pairs accumulate.
+
+        ``distinct_pairs=True`` promises no ``(item, user)`` pair repeats within the call (true of
+        one step of concurrent sessions, whose users differ), which allows a faster update.
+        """
         items = np.asarray(items, dtype=np.int64)
         users = np.asarray(users, dtype=np.int64)
-        np.add.at(self._user_scores, (users, items), np.asarray(scores, dtype=np.float32))
+        scores = np.asarray(scores, dtype=np.float32)
+        if distinct_pairs:
+            old = self._user_scores[users, items].astype(np.float64)
+            new = old + scores
+            self._user_scores[users, items] = new
+            np.add.at(self._squared_norms, items, new * new - old * old)
+        else:
+            np.add.at(self._user_scores, (users, items), scores)
+            changed = np.unique(items)
+            self._squared_norms[changed] = np.square(self._user_scores[:, changed].astype(np.float64)).sum(axis=0)
         self._seen[users, items] = True
-        changed = np.unique(items)
-        rows = self._user_scores[:, changed].T.astype(np.float64)
-        norms = np.sqrt(np.einsum("ij,ij->i", rows, rows))
-        safe = np.where(norms > 0.0, norms, 1.0)
-        self._unit_rows[changed] = rows / safe[:, None]
+        # The sums hold half-integers (exact in float32 and float64), so the squared norms stay exact.
+        norms = np.sqrt(self._squared_norms[items])
+        self._unit_rows[items] = self._user_scores[:, items].T / np.where(norms > 0.0, norms, 1.0)[:, None]
         self.n_interactions += len(items)
 
     def scores(self, users: np.ndarray) -> np.ndarray:

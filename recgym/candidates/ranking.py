@@ -5,16 +5,29 @@ from __future__ import annotations
 import numpy as np
 
 
+def ranking_keys(scores: np.ndarray) -> np.ndarray:
+    """Map float32 scores to distinct int64 keys ordered like (score, then lower item id).
+
+    The float's bits, made order-preserving, fill the high 32 bits and the reversed item id the
+    low 32, so every key is distinct and a larger key is a better item. Distinct keys matter:
+    selection on values with many ties (a CF score of 0 for most items) is far slower.
+    """
+    values = np.asarray(scores, dtype=np.float32) + np.float32(0.0)  # -0.0 becomes +0.0
+    bits = values.view(np.int32)
+    ordered = np.where(bits < 0, bits ^ np.int32(0x7FFFFFFF), bits).astype(np.int64)
+    n_items = values.shape[-1]
+    return (ordered << 32) | (n_items - 1 - np.arange(n_items, dtype=np.int64))
+
+
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Return the ``k`` best item ids of each row, best first; equal scores keep ascending item id.
 
     The seed ranks with a stable sort over items in id order, so ties go to the lower id.
-    This gives the same result with one partition per row instead of a full sort.
 
     Parameters
     ----------
     scores : numpy.ndarray
-        ``(n_rows, n_items)`` float scores; ``-inf`` marks items to rank last.
+        ``(n_rows, n_items)`` scores, compared as float32; ``-inf`` ranks last.
     k : int
         Items to keep, ``1 <= k <= n_items``.
 
@@ -23,14 +36,10 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     numpy.ndarray
         ``(n_rows, k)`` int64 item ids.
     """
-    n_rows, n_items = scores.shape
+    n_items = scores.shape[1]
     if not 1 <= k <= n_items:
         raise ValueError(f"k must be in [1, {n_items}], got {k!r}")
-    kth = np.partition(scores, n_items - k, axis=1)[:, n_items - k][:, None]
-    above = scores > kth
-    tied = scores == kth
-    needed = k - above.sum(axis=1, keepdims=True)
-    chosen = above | (tied & (np.cumsum(tied, axis=1) <= needed))
-    ids = np.nonzero(chosen)[1].reshape(n_rows, k)  # row-major: ascending ids within each row
-    order = np.argsort(-np.take_along_axis(scores, ids, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(ids, order, axis=1)
+    keys = ranking_keys(scores)
+    best = np.partition(keys, n_items - k, axis=1)[:, n_items - k :]
+    best = -np.sort(-best, axis=1)  # best key first
+    return n_items - 1 - (best & np.int64(0xFFFFFFFF))

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from recgym.simulators.short_video.config import ShortVideoConfig
-from recgym.simulators.short_video.outcomes import OUTCOME_NAMES
+from recgym.simulators.short_video.outcomes import LIKED, OUTCOME_NAMES, WATCHED
 
 LOG_FORMATS = ("parquet", "csv")
 _SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -46,13 +46,17 @@ def interaction_frame(
     config: ShortVideoConfig,
     video_category: np.ndarray,
     video_creator: np.ndarray,
+    video_initial_views: np.ndarray,
     user_age: np.ndarray,
     user_gender: np.ndarray,
     user_location: np.ndarray,
     user_interests: np.ndarray,
     cf_score_table: np.ndarray,
 ) -> pd.DataFrame:
-    """Join the stored log columns with user and video attributes into the seed's table.
+    """Build the seed's table from the stored log columns and the user and video attributes.
+
+    Clocks, counters, the previous video and view counts are derived from the rows in order:
+    a user's historical log counts as one block (``session_id`` -1), each later session as its own.
 
     Returns
     -------
@@ -61,22 +65,29 @@ def interaction_frame(
         session_length, num_vids_session, vid_category, vid_num_views, creator_id, user_age,
         user_gender, user_loc, user_int_1 .. user_int_k, last_vid_category, last_action,
         interaction_score, reward, watch_seconds, position, from_history``. ``action`` is the
-        user's response (watched/skipped/liked/session_end), as the seed names it; names are
-        strings, and ``last_*`` is missing at a session's first step.
+        user's response (watched/skipped/liked/session_end), as the seed names it; ``timestamp``
+        is the user's total seconds on the platform after the interaction; ``vid_num_views`` the
+        video's view count after it; names are strings, and ``last_*`` is missing at a session's
+        first step.
     """
-    users, videos = columns["user_id"], columns["vid_id"]
+    users = columns["user_id"].astype(np.int64)
+    videos = columns["vid_id"].astype(np.int64)
     outcomes = columns["action"].astype(np.int64)
+    seconds = pd.Series(columns["watch_seconds"])
+    viewed = pd.Series((outcomes == WATCHED) | (outcomes == LIKED)).astype(np.int32)
+    by_session = [pd.Series(users), pd.Series(columns["session_id"])]
+    categories = pd.Series(video_category[videos])
     frame = {
         "vid_id": columns["vid_id"],
         "user_id": columns["user_id"],
         "session_id": columns["session_id"],
         "time_step": columns["time_step"],
         "action": _names(outcomes, OUTCOME_NAMES),
-        "timestamp": columns["timestamp"],
-        "session_length": columns["session_length"],
-        "num_vids_session": columns["num_vids_session"],
+        "timestamp": seconds.groupby(users).cumsum().to_numpy(),
+        "session_length": seconds.groupby(by_session).cumsum().to_numpy(),
+        "num_vids_session": viewed.groupby(by_session).cumsum().to_numpy(),
         "vid_category": _names(video_category[videos], config.categories),
-        "vid_num_views": columns["vid_num_views"],
+        "vid_num_views": video_initial_views[videos] + pd.Series(videos).groupby(videos).cumcount().to_numpy() + 1,
         "creator_id": video_creator[videos],
         "user_age": user_age[users],
         "user_gender": _names(user_gender[users], config.genders),
@@ -84,18 +95,20 @@ def interaction_frame(
     }
     for k in range(user_interests.shape[1]):
         frame[f"user_int_{k + 1}"] = _names(user_interests[users, k], config.categories)
+    previous_category = categories.groupby(by_session).shift(1, fill_value=-1).to_numpy()
+    previous_outcome = pd.Series(outcomes).groupby(by_session).shift(1, fill_value=-1).to_numpy()
     frame.update(
         {
-            "last_vid_category": _names(columns["last_vid_category"].astype(np.int64), config.categories),
-            "last_action": _names(columns["last_action"].astype(np.int64), OUTCOME_NAMES),
+            "last_vid_category": _names(previous_category, config.categories),
+            "last_action": _names(previous_outcome, OUTCOME_NAMES),
             "interaction_score": cf_score_table[outcomes],
-            "reward": columns["reward"],
+            "reward": config.reward_table()[outcomes],
             "watch_seconds": columns["watch_seconds"],
             "position": columns["position"],
-            "from_history": columns["from_history"],
+            "from_history": columns["session_id"] == -1,
         }
     )
-    return pd.DataFrame(frame).astype({k: v for k, v in _NUMERIC_DTYPES.items()})
+    return pd.DataFrame(frame).astype(_NUMERIC_DTYPES)
 
 
 def _format_of(path: Path, format: str | None) -> str:

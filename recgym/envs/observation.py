@@ -6,6 +6,7 @@ and to embed categorical fields, instead of hard-coding offsets as the seed did.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -50,7 +51,7 @@ class ObservationField:
     @property
     def size(self) -> int:
         """Number of entries in the flat vector."""
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     @property
     def flat_slice(self) -> slice:
@@ -117,7 +118,7 @@ class ObservationLayout:
     def __getitem__(self, name: str) -> ObservationField:
         return self._by_name[name]
 
-    def __iter__(self):  # noqa: D105
+    def __iter__(self):
         return iter(self.fields)
 
     def dict_space(self) -> spaces.Dict:

@@ -8,8 +8,8 @@ from typing import Any
 import gymnasium as gym
 
 FATIGUE_DEFAULTS: Mapping[str, Any] = {
-    "boredom_increase": 0.3,
-    "boredom_decay": 0.7,
+    "boredom_increase": 0.5,
+    "boredom_decay": 0.3,
     "like_mood_shift": 0.05,
     "skip_mood_shift": -0.3,
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -77,7 +77,7 @@ class ShortVideoEnv(gym.Env):
     * v0: initial release.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
 
     def __init__(self, observation_mode: str = "box", render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -120,8 +120,8 @@ class ShortVideoEnv(gym.Env):
         """Show the candidate in slot ``action``."""
         if not self._running:
             raise RuntimeError("the episode has ended (or never started): call reset() before step()")
-        position = self._core.check_positions(np.reshape(action, (1,)) if np.ndim(action) == 0 else action)
-        if position.shape != (1,):
+        position = self._core.check_positions(action)
+        if position.shape != (1,) or np.ndim(action) > 1:
             raise ValueError(f"action must be a single integer candidate slot, got {action!r}")
         result = self._core.step(_SLOT, position, self.np_random)
         terminated, truncated = bool(result.terminated[0]), bool(result.truncated[0])
@@ -138,14 +138,12 @@ class ShortVideoEnv(gym.Env):
             return None
         if not self._core.built:
             return "(no session yet: call reset())"
-        layout_batch = self._core.observation_batch(_SLOT)
-        config = self._core.config
+        slates, categories = self._core.candidates.slates, self._core.config.categories
         lines = [f"user {self._core.simulator.sessions.user[0]}  last: {self._last_info.get('outcome', '-')}"]
         for slot in range(self._core.candidate_config.n_candidates):
-            category = config.categories[layout_batch["candidate_category"][0, slot]]
             lines.append(
-                f"  [{slot}] {category:<12} views={layout_batch['candidate_views'][0, slot]:>6.0f} "
-                f"sim={layout_batch['candidate_similarity'][0, slot]:+.3f} score={layout_batch['candidate_score'][0, slot]:.3f}"
+                f"  [{slot}] {categories[slates.category[0, slot]]:<12} views={slates.views[0, slot]:>6d} "
+                f"sim={slates.similarity[0, slot]:+.3f} score={slates.score[0, slot]:.3f}"
             )
         return "\n".join(lines)
 

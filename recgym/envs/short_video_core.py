@@ -95,6 +95,7 @@ class ShortVideoCore:
             self.layout.box_space() if observation_mode == "box" else self.layout.dict_space()
         )
         self.single_action_space = spaces.Discrete(self.candidate_config.n_candidates)
+        self._obs = np.zeros((n_slots, self.layout.size), dtype=np.float32)
         self.simulator: ShortVideoSimulator | None = None
         self.candidates: CandidateGenerator | None = None
 
@@ -113,6 +114,7 @@ class ShortVideoCore:
             item_views=simulator.videos.views,
             user_interest_mask=simulator.users.interest_mask,
             n_slots=self.n_slots,
+            max_steps=self.config.max_steps,
         )
         log = simulator.log
         candidates.observe(log.column("vid_id"), log.column("user_id"), log.column("action"))
@@ -122,65 +124,75 @@ class ShortVideoCore:
         """Start sessions in ``slots`` for users drawn from those not in a session; returns the users."""
         users = self.simulator.start_sessions(slots, rng)
         self.candidates.start(slots, users)
+        self._write_user(slots)
+        self._write_session(slots)
+        self._write_slates(slots)
         return users
 
     def step(self, slots: np.ndarray, positions: np.ndarray, rng: np.random.Generator) -> StepResult:
         """Show the candidate at ``positions[i]`` of slot ``slots[i]``'s slate, for every ``i`` at once."""
         videos = self.candidates.slates.video[slots, positions]
         result = self.simulator.respond(slots, videos, positions, rng)
-        self.candidates.observe(videos, result.users, result.outcomes)
+        # Concurrent sessions belong to different users, so no (video, user) pair repeats in a step.
+        self.candidates.observe(videos, result.users, result.outcomes, distinct_pairs=True)
         self.candidates.advance(slots, positions)
+        self._write_session(slots)
+        self._write_slates(slots)
         return result
 
-    def check_positions(self, positions: np.ndarray) -> np.ndarray:
-        """Validate actions: integers in ``[0, n_candidates)``; raises ``ValueError`` otherwise."""
-        array = np.asarray(positions)
+    def check_positions(self, positions: Any) -> np.ndarray:
+        """Validate actions: integers in ``[0, n_candidates)``; raises ``ValueError`` otherwise.
+
+        Returns the actions as an int64 array (a scalar action becomes shape ``(1,)``).
+        """
         n = self.candidate_config.n_candidates
-        if array.dtype.kind not in "iu" and not (array.dtype.kind == "f" and np.all(np.mod(array, 1) == 0)):
-            raise ValueError(f"action must be an integer in [0, {n}) (a candidate slot), got {positions!r}")
-        if np.any(array < 0) or np.any(array >= n):
+        array = np.asarray(positions).reshape(-1)
+        integral = array.dtype.kind in "iu" or (array.dtype.kind == "f" and bool(np.all(np.mod(array, 1) == 0)))
+        if not integral or array.size == 0 or array.min() < 0 or array.max() >= n:
             raise ValueError(f"action must be an integer in [0, {n}) (a candidate slot), got {positions!r}")
         return array.astype(np.int64)
 
     # ------------------------------------------------------------------ observations and infos
-    def observation_batch(self, slots: np.ndarray) -> dict[str, np.ndarray]:
-        """The ``Dict`` observations of ``slots`` as a batch (one row per slot)."""
-        sim, slates = self.simulator, self.candidates.slates
-        state, users = sim.sessions, sim.sessions.user[slots]
-        f32 = np.float32
-        session = np.stack(
-            (state.step[slots], state.watched[slots], state.liked[slots], state.skipped[slots], state.seconds[slots], state.streak[slots]),
-            axis=1,
-        ).astype(f32)
-        return {
-            "age": sim.users.age[users, None].astype(f32),
-            "gender": sim.users.gender[users],
-            "location": sim.users.location[users],
-            "interests": sim.users.interests[users],
-            "session": session,
-            "category_counts": state.category_counts[slots].astype(f32),
-            "last_category": state.last_category[slots],
-            "last_outcome": state.last_outcome[slots],
-            "candidate_category": slates.category[slots],
-            "candidate_creator": slates.creator[slots],
-            "candidate_is_interest": slates.is_interest[slots].astype(np.int8),
-            "candidate_views": slates.views[slots].astype(f32),
-            "candidate_similarity": np.clip(slates.similarity[slots], -FLOAT32_MAX, FLOAT32_MAX).astype(f32),
-            "candidate_score": np.clip(slates.score[slots], -FLOAT32_MAX, FLOAT32_MAX).astype(f32),
-        }
+    # Observations live in one float32 row per slot, updated where their inputs change, so a step
+    # costs one row copy rather than a rebuild.
+    def _write_user(self, slots: np.ndarray) -> None:
+        users, layout, obs = self.simulator.sessions.user[slots], self.layout, self._obs
+        people = self.simulator.users
+        obs[slots, layout["age"].offset] = people.age[users]
+        obs[slots, layout["gender"].offset] = people.gender[users]
+        obs[slots, layout["location"].offset] = people.location[users]
+        obs[slots, layout["interests"].flat_slice] = people.interests[users]
+
+    def _write_session(self, slots: np.ndarray) -> None:
+        state, layout, obs = self.simulator.sessions, self.layout, self._obs
+        start = layout["session"].offset
+        for i, counter in enumerate((state.step, state.watched, state.liked, state.skipped, state.seconds, state.streak)):
+            obs[slots, start + i] = counter[slots]
+        obs[slots, layout["category_counts"].flat_slice] = state.category_counts[slots]
+        obs[slots, layout["last_category"].offset] = state.last_category[slots]
+        obs[slots, layout["last_outcome"].offset] = state.last_outcome[slots]
+
+    def _write_slates(self, slots: np.ndarray) -> None:
+        slates, layout, obs = self.candidates.slates, self.layout, self._obs
+        obs[slots, layout["candidate_category"].flat_slice] = slates.category[slots]
+        obs[slots, layout["candidate_creator"].flat_slice] = slates.creator[slots]
+        obs[slots, layout["candidate_is_interest"].flat_slice] = slates.is_interest[slots]
+        obs[slots, layout["candidate_views"].flat_slice] = slates.views[slots]
+        obs[slots, layout["candidate_similarity"].flat_slice] = slates.similarity[slots]
+        obs[slots, layout["candidate_score"].flat_slice] = slates.score[slots]
 
     def observations(self, slots: np.ndarray) -> np.ndarray | dict[str, np.ndarray]:
-        """Observations of ``slots`` in the configured mode, batched."""
-        batch = self.observation_batch(slots)
-        return self.layout.flatten(batch) if self.observation_mode == "box" else batch
+        """Observations of ``slots`` in the configured mode, batched (a fresh copy)."""
+        rows = self._obs[slots]
+        return rows if self.observation_mode == "box" else self.layout.unflatten(rows)
 
     def reset_infos(self, slots: np.ndarray) -> dict[str, np.ndarray]:
         """Per-slot info arrays at a session's start."""
         state = self.simulator.sessions
         return {
-            "user": state.user[slots].copy(),
-            "session_id": state.session_id[slots].copy(),
-            "candidates_fresh": self.candidates.slates.fresh[slots].copy(),
+            "user": state.user[slots],
+            "session_id": state.session_id[slots],
+            "candidates_fresh": self.candidates.slates.fresh[slots],
         }
 
     def step_infos(self, result: StepResult) -> dict[str, np.ndarray]:
@@ -189,19 +201,19 @@ class ShortVideoCore:
         categories = np.array(self.config.categories, dtype=object)
         return {
             "user": result.users,
-            "session_id": state.session_id[slots].copy(),
+            "session_id": state.session_id[slots],
             "video": result.videos,
             "category": categories[result.categories],
             "creator": result.creators,
             "outcome": _OUTCOME_NAMES[result.outcomes],
             "watch_seconds": result.watch_seconds,
-            "session_steps": state.step[slots].copy(),
-            "session_videos_watched": state.watched[slots].copy(),
-            "session_likes": state.liked[slots].copy(),
-            "session_skips": state.skipped[slots].copy(),
-            "session_watch_seconds": state.seconds[slots].copy(),
-            "session_return": state.total_reward[slots].copy(),
-            "candidates_fresh": self.candidates.slates.fresh[slots].copy(),
+            "session_steps": state.step[slots],
+            "session_videos_watched": state.watched[slots],
+            "session_likes": state.liked[slots],
+            "session_skips": state.skipped[slots],
+            "session_watch_seconds": state.seconds[slots],
+            "session_return": state.total_reward[slots],
+            "candidates_fresh": self.candidates.slates.fresh[slots],
         }
 
     def interaction_log(self) -> pd.DataFrame:
@@ -214,6 +226,7 @@ class ShortVideoCore:
             config=self.config,
             video_category=sim.videos.category,
             video_creator=sim.videos.creator,
+            video_initial_views=sim.videos.initial_views,
             user_age=sim.users.age,
             user_gender=sim.users.gender,
             user_location=sim.users.location,

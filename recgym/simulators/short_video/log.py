@@ -12,21 +12,13 @@ LOG_COLUMNS: Mapping[str, np.dtype] = {
     "session_id": np.dtype(np.int64),
     "time_step": np.dtype(np.int32),
     "action": np.dtype(np.int8),
-    "reward": np.dtype(np.float64),
     "watch_seconds": np.dtype(np.float64),
-    "session_length": np.dtype(np.float64),
-    "timestamp": np.dtype(np.float64),
-    "num_vids_session": np.dtype(np.int32),
-    "vid_num_views": np.dtype(np.int64),
-    "last_vid_category": np.dtype(np.int16),
-    "last_action": np.dtype(np.int8),
     "position": np.dtype(np.int16),
-    "from_history": np.dtype(np.bool_),
 }
-"""Stored columns and their dtypes. ``action`` and ``last_action`` are outcome codes, ``last_vid_category``
-a category code (-1 at a session's first step), ``position`` the candidate slot the agent picked;
-``session_id`` and ``position`` are -1 in the historical log. ``action`` is the user's response, named
-as in the seed's log."""
+"""Stored columns and their dtypes: only what cannot be derived. ``action`` is the user's response as an
+outcome code (named as in the seed's log); ``position`` is the candidate slot the agent picked.
+``session_id`` and ``position`` are -1 in the historical log. Clocks, counters, previous video and view
+counts follow from these rows in order (see :func:`recgym.data.interaction_frame`)."""
 
 
 class InteractionLog:

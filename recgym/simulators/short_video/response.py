@@ -39,13 +39,13 @@ def continuation_probability(
         negative; clipping at 0 fixes that.
     """
     p = base + interest_bonus * is_interest + location_effect + in_session_shift
-    return np.clip(p, 0.0, 1.0)
+    return np.minimum(np.maximum(p, 0.0), 1.0)
 
 
 def _draw(p: np.ndarray, uniforms: np.ndarray, alternatives: np.ndarray) -> np.ndarray:
     # One uniform per outcome: below p is "watched"; the rest of [p, 1) splits evenly among the alternatives.
-    rest = np.floor((uniforms - p) / np.maximum(1.0 - p, 1e-12) * len(alternatives))
-    picked = alternatives[np.clip(rest, 0, len(alternatives) - 1).astype(np.int64)]
+    rest = (uniforms - p) / np.maximum(1.0 - p, 1e-12) * len(alternatives)
+    picked = alternatives[np.minimum(np.maximum(rest, 0.0), len(alternatives) - 1).astype(np.int64)]
     return np.where(uniforms < p, np.int8(WATCHED), picked)
 
 

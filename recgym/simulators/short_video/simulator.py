@@ -47,18 +47,6 @@ class StepResult:
     truncated: np.ndarray
 
 
-def _rank_within_groups(keys: np.ndarray) -> np.ndarray:
-    """For each position, how many earlier positions hold the same key (0 for the first)."""
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    is_start = np.ones(len(keys), dtype=bool)
-    is_start[1:] = sorted_keys[1:] != sorted_keys[:-1]
-    start_index = np.maximum.accumulate(np.where(is_start, np.arange(len(keys)), 0))
-    ranks = np.empty(len(keys), dtype=np.int64)
-    ranks[order] = np.arange(len(keys)) - start_index
-    return ranks
-
-
 class ShortVideoSimulator:
     """Users, videos, the historical log and ``n_slots`` concurrent sessions.
 
@@ -90,7 +78,6 @@ class ShortVideoSimulator:
         self.sessions = SessionState(n_slots, config.n_categories)
         self.slot_active = np.zeros(n_slots, dtype=bool)
         self.in_session = np.zeros(config.n_users, dtype=bool)
-        self.clock = np.zeros(config.n_users, dtype=np.float64)
         self.log = InteractionLog(initial_capacity=int(config.n_users * (config.history_mean + 2 * config.max_steps)) + 1)
         self._location_effects = config.location_effect_matrix()
         self._rewards = config.reward_table()
@@ -149,39 +136,16 @@ class ShortVideoSimulator:
         is_interest, location_effect = self._base_effects(users, categories)
         p = continuation_probability(base, is_interest, location_effect, config.interest_bonus)
         outcomes = sample_history_outcomes(p, outcome_u)
-        seconds = self._seconds(videos, outcomes, seconds_u)
-
-        block_start = np.repeat(np.cumsum(counts) - counts, counts)
-        time_step = np.arange(n) - block_start
-        first = time_step == 0
-        cumulative_seconds = np.cumsum(seconds)
-        timestamp = cumulative_seconds - np.repeat(np.concatenate(([0.0], cumulative_seconds))[np.cumsum(counts) - counts], counts)
-        viewed = ((outcomes == WATCHED) | (outcomes == LIKED)).astype(np.int64)
-        cumulative_viewed = np.cumsum(viewed)
-        num_viewed = cumulative_viewed - np.repeat(np.concatenate(([0], cumulative_viewed))[np.cumsum(counts) - counts], counts)
-        last_category = np.where(first, -1, np.roll(categories, 1))
-        last_outcome = np.where(first, -1, np.roll(outcomes, 1))
-        views_after = self.videos.views[videos] + _rank_within_groups(videos) + 1
-
         self.videos.views[:] += np.bincount(videos, minlength=config.n_videos)
-        self.clock[:] = np.bincount(users, weights=seconds, minlength=config.n_users)
         self.log.append(
             {
                 "user_id": users,
                 "vid_id": videos,
                 "session_id": -1,
-                "time_step": time_step,
+                "time_step": np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts),
                 "action": outcomes,
-                "reward": self._rewards[outcomes],
-                "watch_seconds": seconds,
-                "session_length": timestamp,
-                "timestamp": timestamp,
-                "num_vids_session": num_viewed,
-                "vid_num_views": views_after,
-                "last_vid_category": last_category,
-                "last_action": last_outcome,
+                "watch_seconds": self._seconds(videos, outcomes, seconds_u),
                 "position": -1,
-                "from_history": True,
             }
         )
 
@@ -247,8 +211,6 @@ class ShortVideoSimulator:
         watched = (outcomes == WATCHED) | (outcomes == LIKED)
 
         np.add.at(self.videos.views, videos, 1)
-        self.clock[users] += seconds
-        last_category = state.last_category[slots]
         self.log.append(
             {
                 "user_id": users,
@@ -256,16 +218,8 @@ class ShortVideoSimulator:
                 "session_id": state.session_id[slots],
                 "time_step": state.step[slots],
                 "action": outcomes,
-                "reward": rewards,
                 "watch_seconds": seconds,
-                "session_length": state.seconds[slots] + seconds,
-                "timestamp": self.clock[users],
-                "num_vids_session": state.watched[slots] + watched,
-                "vid_num_views": self.videos.views[videos],
-                "last_vid_category": np.where(last_category == config.n_categories, -1, last_category),
-                "last_action": state.last_outcome[slots],
                 "position": positions,
-                "from_history": False,
             }
         )
 
@@ -275,7 +229,7 @@ class ShortVideoSimulator:
         state.skipped[slots] += outcomes == SKIPPED
         state.seconds[slots] += seconds
         state.total_reward[slots] += rewards
-        state.streak[slots] = np.where(categories == last_category, state.streak[slots] + 1, 1)
+        state.streak[slots] = np.where(categories == state.last_category[slots], state.streak[slots] + 1, 1)
         state.last_category[slots] = categories
         state.last_outcome[slots] = outcomes
         state.category_counts[slots, categories] += 1

@@ -45,13 +45,16 @@ class Videos:
         ``(n_videos,)`` int64 codes.
     duration : numpy.ndarray
         ``(n_videos,)`` float64 seconds.
+    initial_views : numpy.ndarray
+        ``(n_videos,)`` int64 view counts before the historical log.
     views : numpy.ndarray
-        ``(n_videos,)`` int64 view counts; the only mutable attribute (each impression adds one).
+        ``(n_videos,)`` int64 current view counts; the only mutable attribute (each impression adds one).
     """
 
     category: np.ndarray
     creator: np.ndarray
     duration: np.ndarray
+    initial_views: np.ndarray
     views: np.ndarray
 
     def __len__(self) -> int:
@@ -63,12 +66,13 @@ def sample_videos(config: ShortVideoConfig, rng: np.random.Generator) -> Videos:
     n = config.n_videos
     category = rng.integers(0, config.n_categories, size=n)
     creator = rng.integers(0, config.n_creators, size=n)
-    views = np.rint(rng.normal(config.initial_views_mean, config.initial_views_std, size=n))
+    views = np.maximum(np.rint(rng.normal(config.initial_views_mean, config.initial_views_std, size=n)), 0)
     return Videos(
         category=category,
         creator=creator,
         duration=np.full(n, config.video_duration, dtype=np.float64),
-        views=np.maximum(views, 0).astype(np.int64),
+        initial_views=views.astype(np.int64),
+        views=views.astype(np.int64),
     )
 
 
