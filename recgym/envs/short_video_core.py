@@ -96,6 +96,9 @@ class ShortVideoCore:
         )
         self.single_action_space = spaces.Discrete(self.candidate_config.n_candidates)
         self._obs = np.zeros((n_slots, self.layout.size), dtype=np.float32)
+        self._user_block = self._block("age", "interests")
+        self._session_block = self._block("session", "last_outcome")
+        self._slate_block = self._block("candidate_category", "candidate_score")
         self.simulator: ShortVideoSimulator | None = None
         self.candidates: CandidateGenerator | None = None
 
@@ -153,33 +156,28 @@ class ShortVideoCore:
         return array.astype(np.int64)
 
     # ------------------------------------------------------------------ observations and infos
-    # Observations live in one float32 row per slot, updated where their inputs change, so a step
-    # costs one row copy rather than a rebuild.
+    # Observations live in one float32 row per slot. Each group of fields (user, session, slate) is
+    # contiguous in the layout and rewritten in one assignment when its inputs change, so a step
+    # costs two block writes and one row copy rather than a rebuild.
+    def _block(self, first: str, last: str) -> slice:
+        return slice(self.layout[first].offset, self.layout[last].flat_slice.stop)
+
     def _write_user(self, slots: np.ndarray) -> None:
-        users, layout, obs = self.simulator.sessions.user[slots], self.layout, self._obs
-        people = self.simulator.users
-        obs[slots, layout["age"].offset] = people.age[users]
-        obs[slots, layout["gender"].offset] = people.gender[users]
-        obs[slots, layout["location"].offset] = people.location[users]
-        obs[slots, layout["interests"].flat_slice] = people.interests[users]
+        users, people = self.simulator.sessions.user[slots], self.simulator.users
+        columns = (people.age[users, None], people.gender[users, None], people.location[users, None], people.interests[users])
+        self._obs[slots, self._user_block] = np.concatenate(columns, axis=1)
 
     def _write_session(self, slots: np.ndarray) -> None:
-        state, layout, obs = self.simulator.sessions, self.layout, self._obs
-        start = layout["session"].offset
-        for i, counter in enumerate((state.step, state.watched, state.liked, state.skipped, state.seconds, state.streak)):
-            obs[slots, start + i] = counter[slots]
-        obs[slots, layout["category_counts"].flat_slice] = state.category_counts[slots]
-        obs[slots, layout["last_category"].offset] = state.last_category[slots]
-        obs[slots, layout["last_outcome"].offset] = state.last_outcome[slots]
+        state = self.simulator.sessions
+        counters = (state.step, state.watched, state.liked, state.skipped, state.seconds, state.streak)
+        columns = [c[slots, None] for c in counters]
+        columns += [state.category_counts[slots], state.last_category[slots, None], state.last_outcome[slots, None]]
+        self._obs[slots, self._session_block] = np.concatenate(columns, axis=1)
 
     def _write_slates(self, slots: np.ndarray) -> None:
-        slates, layout, obs = self.candidates.slates, self.layout, self._obs
-        obs[slots, layout["candidate_category"].flat_slice] = slates.category[slots]
-        obs[slots, layout["candidate_creator"].flat_slice] = slates.creator[slots]
-        obs[slots, layout["candidate_is_interest"].flat_slice] = slates.is_interest[slots]
-        obs[slots, layout["candidate_views"].flat_slice] = slates.views[slots]
-        obs[slots, layout["candidate_similarity"].flat_slice] = slates.similarity[slots]
-        obs[slots, layout["candidate_score"].flat_slice] = slates.score[slots]
+        slates = self.candidates.slates
+        columns = (slates.category, slates.creator, slates.is_interest, slates.views, slates.similarity, slates.score)
+        self._obs[slots, self._slate_block] = np.concatenate([c[slots] for c in columns], axis=1)
 
     def observations(self, slots: np.ndarray) -> np.ndarray | dict[str, np.ndarray]:
         """Observations of ``slots`` in the configured mode, batched (a fresh copy)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,8 +19,7 @@ from recgym.simulators.short_video.sessions import SessionState
 from recgym.simulators.short_video.world import Users, Videos, sample_users, sample_videos
 
 
-@dataclass(frozen=True)
-class StepResult:
+class StepResult(NamedTuple):
     """What happened in one batched step; every array has one entry per stepped slot.
 
     Attributes
