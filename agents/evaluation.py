@@ -9,8 +9,6 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 
-from recgym._validation import check_int
-
 Policy = Any
 """Anything with ``act(observations) -> actions`` for a batch of observations."""
 
@@ -50,7 +48,8 @@ def run_sessions(
         Columns ``session_id, user_id, steps, return, watch_seconds, watched, liked, skipped, ended``
         (``ended``: the user ended the session rather than hitting ``max_steps``).
     """
-    sessions = check_int("sessions", sessions, minimum=1)
+    if isinstance(sessions, bool) or not isinstance(sessions, int) or sessions < 1:
+        raise ValueError(f"sessions must be a positive integer, got {sessions!r}")
     env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point", **env_kwargs)
     try:
         policy = make_policy(env)

@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``recgym`` argument parser with one sub-command per job."""
     parser = argparse.ArgumentParser(prog="recgym", description="Recommendation policies in simulation.")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="compare random and greedy-by-business-score policies in simulation")
+    demo = commands.add_parser("demo", help="compare random, greedy and category-rotation policies in simulation")
     demo.add_argument("--env", nargs="+", choices=ENV_IDS, default=list(ENV_IDS), help="environment ids")
     demo.add_argument("--sessions", type=_positive_int, default=2000, help="sessions per policy (default 2000)")
     demo.add_argument("--seed", type=int, default=0, help="world and policy seed (default 0)")

@@ -36,8 +36,9 @@ class CandidateConfig:
         When a session's CF scores are recomputed from the whole log. ``None`` (default): at the
         session's start, as a production retrieval stage runs once per request; later slates
         are the best not-yet-shown items of that retrieval. ``k``: also every ``k`` steps;
-        ``1`` recomputes at every step, as the seed did, so every slate equals a brute-force
-        recomputation from the whole log (slower: see the README's benchmarks). The business
+        ``1`` recomputes at every step, as the seed did, so every slate of a running session
+        equals a brute-force recomputation from the whole log (slower: see the README's
+        benchmarks). A session's final observation reuses the last retrieval. The business
         score is always recomputed from current view counts; ``info["candidates_fresh"]`` says
         whether the CF scores behind a slate were just recomputed.
     """
@@ -139,9 +140,10 @@ class CandidateGenerator:
         self._item_creator = item_creator
         self._item_views = item_views
         self._interest = user_interest_mask
-        # Each retrieval keeps enough items to fill the slates until the next one.
+        # Each retrieval keeps enough items to fill every slate until the next one, including the
+        # final observation of a session that ends when a retrieval is due.
         self._refresh_interval = config.cf_refresh_interval or max_steps
-        self._pool_size = min(config.n_candidates + self._refresh_interval - 1, n_items)
+        self._pool_size = min(config.n_candidates + self._refresh_interval, n_items)
         self._pool = np.zeros((n_slots, self._pool_size), dtype=np.int64)
         self._pool_similarity = np.zeros((n_slots, self._pool_size), dtype=np.float64)
         self._pool_shown = np.zeros((n_slots, self._pool_size), dtype=bool)
@@ -169,12 +171,16 @@ class CandidateGenerator:
         self._refresh(slots)
         self._build_slates(slots)
 
-    def advance(self, slots: np.ndarray, positions: np.ndarray) -> None:
-        """After the videos at ``positions`` of the slates were shown, make the next slates for ``slots``."""
+    def advance(self, slots: np.ndarray, positions: np.ndarray, ended: np.ndarray) -> None:
+        """After the videos at ``positions`` of the slates were shown, make the next slates for ``slots``.
+
+        Sessions that ``ended`` get their next slate from the current pool without a new retrieval:
+        their next slate only fills the final observation, and a new session retrieves anyway.
+        """
         shown = self.slates.video[slots, positions]
         self._pool_shown[slots] |= self._pool[slots] == shown[:, None]
         self._steps_since_refresh[slots] += 1
-        due = slots[self._steps_since_refresh[slots] >= self._refresh_interval]
+        due = slots[(self._steps_since_refresh[slots] >= self._refresh_interval) & ~ended]
         if len(due):
             self._refresh(due)
         self._build_slates(slots)

@@ -29,7 +29,7 @@ _NUMERIC_DTYPES = {
     "interaction_score": "float64",
     "reward": "float64",
     "watch_seconds": "float64",
-    "position": "int16",
+    "position": "int32",
     "from_history": "bool",
 }
 

@@ -138,7 +138,7 @@ class ShortVideoCore:
         result = self.simulator.respond(slots, videos, positions, rng)
         # Concurrent sessions belong to different users, so no (video, user) pair repeats in a step.
         self.candidates.observe(videos, result.users, result.outcomes, distinct_pairs=True)
-        self.candidates.advance(slots, positions)
+        self.candidates.advance(slots, positions, result.terminated | result.truncated)
         self._write_session(slots)
         self._write_slates(slots)
         return result

@@ -16,7 +16,12 @@ from recgym.data.interaction_log import save_interaction_log
 from recgym.envs.observation import ObservationLayout
 from recgym.envs.short_video_core import ShortVideoCore
 
-_AUTORESET_MODES = (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP)
+_AUTORESET_MODES = {
+    "next_step": AutoresetMode.NEXT_STEP,
+    "same_step": AutoresetMode.SAME_STEP,
+    AutoresetMode.NEXT_STEP: AutoresetMode.NEXT_STEP,
+    AutoresetMode.SAME_STEP: AutoresetMode.SAME_STEP,
+}
 
 
 def _scatter(num_envs: int, slots: np.ndarray, values: dict[str, np.ndarray], into: dict[str, Any]) -> None:
@@ -64,12 +69,11 @@ class ShortVideoVectorEnv(VectorEnv):
     ) -> None:
         self.num_envs = check_int("num_envs", num_envs, minimum=1)
         try:
-            mode = AutoresetMode(autoreset_mode)
-        except ValueError:
-            mode = None
-        if mode not in _AUTORESET_MODES:
-            allowed = [m.value for m in _AUTORESET_MODES]
-            raise ValueError(f"autoreset_mode must be one of {allowed!r}, got {autoreset_mode!r}")
+            mode = _AUTORESET_MODES[autoreset_mode]
+        except (KeyError, TypeError):
+            raise ValueError(
+                f"autoreset_mode must be 'next_step', 'same_step' or the matching AutoresetMode, got {autoreset_mode!r}"
+            ) from None
         if render_mode is not None:
             raise ValueError(f"render_mode must be None for the vector env, got {render_mode!r}")
         self.render_mode = None
@@ -138,8 +142,12 @@ class ShortVideoVectorEnv(VectorEnv):
             terminated[stepping] = result.terminated
             truncated[stepping] = result.truncated
             step_infos = core.step_infos(result)
-            _scatter(n, stepping, step_infos, infos)
         done = terminated | truncated
+        if len(stepping):
+            # With same-step autoreset an ended env's info is the new session's reset info (as in
+            # Gymnasium's SyncVectorEnv); its last step's info goes to final_info.
+            kept = ~done[stepping] if not next_step else slice(None)
+            _scatter(n, stepping[kept], {k: v[kept] for k, v in step_infos.items()}, infos)
         if not next_step and done.any():
             ended = self._slots[done]
             final_obs = core.observations(ended)

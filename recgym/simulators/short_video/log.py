@@ -13,7 +13,7 @@ LOG_COLUMNS: Mapping[str, np.dtype] = {
     "time_step": np.dtype(np.int32),
     "action": np.dtype(np.int8),
     "watch_seconds": np.dtype(np.float64),
-    "position": np.dtype(np.int16),
+    "position": np.dtype(np.int32),
 }
 """Stored columns and their dtypes: only what cannot be derived. ``action`` is the user's response as an
 outcome code (named as in the seed's log); ``position`` is the candidate slot the agent picked.
