@@ -166,6 +166,12 @@ def load_interaction_log(path: str | os.PathLike[str], *, format: str | None = N
     """Read a log written by :func:`save_interaction_log`, restoring its column dtypes."""
     path = Path(path)
     kind = _format_of(path, format)
-    frame = pd.read_parquet(path) if kind == "parquet" else pd.read_csv(path)
+    if kind == "parquet":
+        frame = pd.read_parquet(path)
+    else:
+        header = pd.read_csv(path, nrows=0).columns
+        names = {c: "str" for c in header if c not in _NUMERIC_DTYPES}
+        # Names are never empty, so only an empty field is missing: "NA", "None" or "01" stay names.
+        frame = pd.read_csv(path, dtype=names, keep_default_na=False, na_values={c: [""] for c in names})
     names = [c for c in frame.columns if c not in _NUMERIC_DTYPES]
     return frame.astype({**{k: v for k, v in _NUMERIC_DTYPES.items() if k in frame}, **dict.fromkeys(names, "str")})

@@ -77,7 +77,8 @@ class ShortVideoSimulator:
         self.sessions = SessionState(n_slots, config.n_categories)
         self.slot_active = np.zeros(n_slots, dtype=bool)
         self.in_session = np.zeros(config.n_users, dtype=bool)
-        self.log = InteractionLog(initial_capacity=int(config.n_users * (config.history_mean + 2 * config.max_steps)) + 1)
+        # Room for the history and a first stretch of sessions; the log doubles when it fills.
+        self.log = InteractionLog(initial_capacity=int(config.n_users * (config.history_mean + config.history_std)) + 4096)
         self._location_effects = config.location_effect_matrix()
         self._rewards = config.reward_table()
         self._next_session_id = 0

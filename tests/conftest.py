@@ -1,0 +1,35 @@
+"""Shared fixtures for the recgym test suite.
+
+BLAS threads are pinned to one before NumPy is imported: the CF scoring is a pair of small
+matrix products, and multi-threaded OpenBLAS on a shared 2-core machine (or under
+``pytest -n 2``) spins instead of computing, making the suite tens of times slower.
+"""
+
+import os
+
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import gymnasium as gym  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from helpers import ENV_IDS, SMALL_WORLD  # noqa: E402
+
+import recgym  # noqa: E402, F401  (registers the ids)
+
+
+@pytest.fixture(params=ENV_IDS)
+def env_id(request):
+    return request.param
+
+
+@pytest.fixture
+def small_env(env_id):
+    env = gym.make(env_id, **SMALL_WORLD)
+    yield env
+    env.close()
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
