@@ -16,6 +16,9 @@ from threadpoolctl import ThreadpoolController
 
 from recgym._validation import check_int
 
+_THREADED_BATCH = 8
+"""Users scored at once from which BLAS may use all its threads."""
+
 
 @functools.cache
 def _blas() -> ThreadpoolController:
@@ -85,8 +88,10 @@ class ItemItemCosineCF:
     def scores(self, users: np.ndarray) -> np.ndarray:
         """Return the CF score of every item for each user, shape ``(len(users), n_items)`` float32."""
         user_rows = self._user_scores[np.asarray(users, dtype=np.int64)]
-        # These products are small: on a busy 2-core machine multi-threaded BLAS spins instead of
-        # computing (tens of times slower), so they run on one thread.
+        if len(user_rows) >= _THREADED_BATCH:
+            return (user_rows @ self._unit_rows) @ self._unit_rows.T
+        # For a few users the products are small, and multi-threaded BLAS on a busy machine spins
+        # instead of computing (tens of times slower): run them on one thread.
         with _blas().limit(limits=1, user_api="blas"):
             return (user_rows @ self._unit_rows) @ self._unit_rows.T
 
