@@ -122,8 +122,9 @@ class ObservationLayout:
         return iter(self.fields)
 
     def dict_space(self) -> spaces.Dict:
-        """The ``Dict`` observation space: one flat key per field."""
-        return spaces.Dict({item.name: item.space() for item in self.fields})
+        """The ``Dict`` observation space: one flat key per field, in the flat vector's order."""
+        # A sequence of pairs keeps this order (a plain dict would be sorted by key).
+        return spaces.Dict([(item.name, item.space()) for item in self.fields])
 
     def box_space(self) -> spaces.Box:
         """The flat ``Box`` observation space (float32), categorical codes included as numbers."""
