@@ -88,7 +88,7 @@ class Slates:
         ``(n_slots, n_candidates)`` bool.
     fresh : numpy.ndarray
         ``(n_slots,)`` bool: the CF scores behind the slate were computed from the whole log as
-        it stands (True at every step with ``cf_refresh_interval=1``).
+        it stands (with ``cf_refresh_interval=1``: at every step of a running session).
     """
 
     video: np.ndarray
