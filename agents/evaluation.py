@@ -22,10 +22,11 @@ def run_sessions(
     num_envs: int = 16,
     **env_kwargs: Any,
 ) -> pd.DataFrame:
-    """Play ``sessions`` complete sessions of ``make_policy(env)`` and return one row per session.
+    """Play the first ``sessions`` sessions of ``make_policy(env)`` to their end; one row per session.
 
-    Every call with the same ``seed`` draws the same world, so policies compared with the same
-    seed face the same users, catalogue and history.
+    Every session started among the first ``sessions`` is played to its end, however long, so
+    long sessions are not under-represented. Every call with the same ``seed`` draws the same
+    world, so policies compared with the same seed face the same users, catalogue and history.
 
     Parameters
     ----------
@@ -34,7 +35,7 @@ def run_sessions(
     make_policy : callable
         Builds the policy from the vector env.
     sessions : int
-        Completed sessions to collect (sessions still running at the end are dropped).
+        Sessions to play.
     seed : int
         World and response seed.
     num_envs : int
@@ -46,7 +47,7 @@ def run_sessions(
     -------
     pandas.DataFrame
         Columns ``session_id, user_id, steps, return, watch_seconds, watched, liked, skipped, ended``
-        (``ended``: the user ended the session rather than hitting ``max_steps``).
+        (``ended``: the user ended the session rather than it being truncated).
     """
     if isinstance(sessions, bool) or not isinstance(sessions, int) or sessions < 1:
         raise ValueError(f"sessions must be a positive integer, got {sessions!r}")
@@ -54,14 +55,16 @@ def run_sessions(
     try:
         policy = make_policy(env)
         observations, _ = env.reset(seed=seed)
-        finished = 0
-        while finished < sessions:
-            observations, _, terminated, truncated, _ = env.step(policy.act(observations))
-            finished += int(np.count_nonzero(terminated | truncated))
+        # Session ids count up from 0 in the order sessions start.
+        finished = np.zeros(sessions, dtype=bool)
+        while not finished.all():
+            observations, _, terminated, truncated, infos = env.step(policy.act(observations))
+            ended = infos["session_id"][(terminated | truncated) & infos["_session_id"]]
+            finished[ended[ended < sessions]] = True
         log = env.unwrapped.interaction_log()
     finally:
         env.close()
-    played = log[~log["from_history"]]
+    played = log[~log["from_history"] & (log["session_id"] < sessions)]
     summary = played.groupby("session_id").agg(
         user_id=("user_id", "first"),
         steps=("time_step", "size"),
@@ -72,8 +75,7 @@ def run_sessions(
         skipped=("action", lambda a: int((a == "skipped").sum())),
         ended=("action", lambda a: bool((a == "session_end").any())),
     )
-    complete = summary[summary["ended"] | (summary["steps"] >= env.unwrapped.core.config.max_steps)]
-    return complete.head(sessions).reset_index()
+    return summary.reset_index()
 
 
 def summarise(sessions: pd.DataFrame) -> dict[str, float]:

@@ -10,6 +10,8 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -54,6 +56,8 @@ def check_real(
 
 def check_range(name: str, value: Any, *, minimum: float | None = None, integer: bool = False) -> tuple[float, float]:
     """Return a ``(low, high)`` pair with ``low <= high`` (both ``>= minimum`` when given)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 2:
         raise ValueError(f"{name} must be a (low, high) pair, got {value!r}")
     check = check_int if integer else check_real

@@ -63,8 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``recgym`` command line."""
-    args = build_parser().parse_args(argv)
-    return args.handler(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ValueError as error:  # a knob out of range: say so like any other bad argument
+        parser.error(str(error))
 
 
 if __name__ == "__main__":

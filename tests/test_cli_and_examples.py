@@ -20,12 +20,20 @@ def test_demo_prints_a_row_per_env_and_policy(capsys):
     assert "60 sessions per policy, seed 3" in out
 
 
-@pytest.mark.parametrize("argv", [["demo", "--sessions", "0"], ["demo", "--env", "CartPole-v1"], ["nope"]])
-def test_cli_rejects_bad_arguments(argv, capsys):
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["demo", "--sessions", "0"], "argument --sessions: must be a positive integer, got '0'"),
+        (["demo", "--env", "CartPole-v1"], "argument --env: invalid choice: 'CartPole-v1'"),
+        (["nope"], "invalid choice: 'nope'"),
+        (["demo", "--num-envs", "500"], "num_envs (500) must be <= n_users (200)"),
+    ],
+)
+def test_cli_rejects_bad_arguments(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
-    assert "error: argument" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 def test_run_sessions_summary_matches_the_log():

@@ -12,23 +12,30 @@ FATIGUE = "RecGym-ShortVideoFatigue-v0"
 
 
 def episode_returns(env_id, policy_class, n_episodes=6000, num_envs=64, seed=7):
-    """Returns of the first ``n_episodes`` episodes finished in a NEXT_STEP vector env."""
+    """Returns of the first ``n_episodes`` sessions started (each played to its end) in a NEXT_STEP vector env.
+
+    Taking the first sessions *started*, rather than the first *finished*, keeps long sessions from
+    being under-represented.
+    """
     env = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode="vector_entry_point")
     policy = policy_class(env)
-    obs, _ = env.reset(seed=seed)
+    obs, info = env.reset(seed=seed)
+    session = info["session_id"].copy()
     running = np.zeros(num_envs)
     resetting = np.zeros(num_envs, dtype=bool)
-    returns = []
-    while len(returns) < n_episodes:
-        obs, reward, terminated, truncated, _ = env.step(policy.act(obs))
+    returns = np.full(n_episodes, np.nan)
+    while np.isnan(returns).any():
+        obs, reward, terminated, truncated, info = env.step(policy.act(obs))
         assert np.all(reward[resetting] == 0.0)  # the reset step after a done
+        session = np.where(info["_session_id"], info["session_id"], session)
         running += reward
         done = terminated | truncated
-        returns.extend(running[done].tolist())
+        first = done & (session < n_episodes)
+        returns[session[first]] = running[first]
         running[done] = 0.0
         resetting = done
     env.close()
-    return np.array(returns)
+    return returns
 
 
 def mean_and_standard_error(values):

@@ -225,3 +225,14 @@ def test_large_max_steps_does_not_preallocate_a_huge_log():
     environment = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=environment)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_saved_log_has_a_normal_file_mode(tmp_path):
+    env = gym.make("RecGym-ShortVideo-v0", **SMALL_WORLD)
+    env.reset(seed=0)
+    mask = os.umask(0o022)
+    try:
+        path = env.unwrapped.save_interaction_log(tmp_path / "log.parquet")
+    finally:
+        os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -143,13 +143,23 @@ def test_single_env_rejects_a_batch_of_actions():
         env.step(np.array([1, 2]))
 
 
-@pytest.mark.parametrize("actions", [np.array([0, 10, 1]), np.array([0, -1, 1]), np.array([0.5, 1, 1]), np.array([0, 1])],
-                         ids=repr)
-def test_vector_env_rejects_bad_actions(actions):
+@pytest.mark.parametrize(
+    ("actions", "pattern"),
+    [
+        (np.array([0, 10, 1]), r"action must be an integer in \[0, 10\)"),
+        (np.array([0, -1, 1]), r"action must be an integer in \[0, 10\)"),
+        (np.array([0.5, 1, 1]), r"action must be an integer in \[0, 10\)"),
+        (np.array([0, 1]), r"actions must have shape \(3,\), got shape \(2,\)"),
+    ],
+    ids=["too-high", "negative", "fractional", "wrong-shape"],
+)
+def test_vector_env_rejects_bad_actions(actions, pattern):
     env = gym.make_vec("RecGym-ShortVideo-v0", num_envs=3, vectorization_mode="vector_entry_point", **SMALL_WORLD)
     env.reset(seed=0)
-    with pytest.raises(ValueError, match="action"):
+    with pytest.raises(ValueError, match=pattern) as error:
         env.step(actions)
+    if "integer" in pattern:
+        assert repr(actions) in str(error.value)
 
 
 def test_step_before_reset_raises():
@@ -190,3 +200,24 @@ def test_vector_reset_arguments_are_validated():
         env.reset(options={"reset_mask": np.array([True, False])})
     with pytest.raises(ValueError, match=message_pattern("seed", "[1, 2, 3]")):
         env.reset(seed=[1, 2, 3])
+
+
+def test_categories_and_locations_can_change_without_restating_location_effects():
+    env = gym.make("RecGym-ShortVideo-v0", categories=("tech", "cats", "news"), locations=("west", "north"), **SMALL_WORLD)
+    env.reset(seed=0)
+    config = env.unwrapped.core.config
+    # The seed's table, restricted to the names that still exist.
+    assert config.location_effects == {("west", "tech"): 0.1}
+
+
+def test_ranges_may_be_numpy_arrays_and_single_codes_keep_distinct_box_bounds():
+    import warnings
+
+    from gymnasium.utils.env_checker import check_env
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        env = gym.make("RecGym-ShortVideo-v0", age_range=np.array([20, 20]), n_creators=1, genders=("x",), **SMALL_WORLD)
+        check_env(env.unwrapped)
+    assert [str(w.message) for w in caught] == []
+    assert env.unwrapped.core.config.age_range == (20, 20)

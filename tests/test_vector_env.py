@@ -198,7 +198,7 @@ def test_reset_mask_resets_only_the_masked_envs(observation_mode):
     np.testing.assert_array_equal(info["session_steps"], np.where(mask, 1, 4))
 
 
-def test_views_count_every_impression_even_when_envs_show_the_same_video():
+def test_batched_respond_counts_every_impression_when_slots_show_the_same_video():
     env = make_vec(num_envs=3)
     env.reset(seed=0)
     simulator = env.unwrapped.core.simulator

@@ -124,6 +124,24 @@ def _format_of(path: Path, format: str | None) -> str:
         ) from None
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _link_without_replacing(source: str, path: Path) -> None:
+    """Give ``source`` the name ``path`` unless ``path`` exists, deciding atomically where links exist."""
+    try:
+        os.link(source, path)  # fails if path exists, even if it appeared after our first check
+    except FileExistsError:
+        raise FileExistsError(f"{str(path)!r} already exists; pass overwrite=True to replace it") from None
+    except OSError:  # a file system without hard links: check, then rename
+        if path.exists():
+            raise FileExistsError(f"{str(path)!r} already exists; pass overwrite=True to replace it") from None
+        os.replace(source, path)
+
+
 def save_interaction_log(frame: pd.DataFrame, path: str | os.PathLike[str], *, overwrite: bool = False,
                          format: str | None = None) -> Path:
     """Write a log DataFrame to Parquet or CSV (chosen by ``format`` or the path's suffix).
@@ -153,9 +171,11 @@ def save_interaction_log(frame: pd.DataFrame, path: str | os.PathLike[str], *, o
             frame.to_parquet(temporary, index=False)
         else:
             frame.to_csv(temporary, index=False)
-        if not overwrite and path.exists():
-            raise FileExistsError(f"{str(path)!r} already exists; pass overwrite=True to replace it")
-        os.replace(temporary, path)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            _link_without_replacing(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)

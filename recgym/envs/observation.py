@@ -71,7 +71,8 @@ class ObservationField:
     def bounds(self) -> tuple[float, float]:
         """Lowest and highest value of the field's entries."""
         if self.kind == "categorical":
-            return 0.0, float(self.n_categories - 1)
+            # A single code still gets a range of width one: Gymnasium warns on equal Box bounds.
+            return 0.0, float(max(self.n_categories - 1, 1))
         if self.kind == "binary":
             return 0.0, 1.0
         return self.low, self.high
@@ -88,8 +89,9 @@ def binary(name: str, shape: tuple[int, ...]) -> ObservationField:
 
 
 def numeric(name: str, low: float, high: float, shape: tuple[int, ...] = (1,)) -> ObservationField:
-    """A float32 field within ``[low, high]``."""
-    return ObservationField(name, "numeric", shape, low=float(low), high=float(high))
+    """A float32 field within ``[low, high]`` (widened to ``[low, low + 1]`` if they are equal)."""
+    high = max(float(high), float(low) + 1.0) if high == low else float(high)
+    return ObservationField(name, "numeric", shape, low=float(low), high=high)
 
 
 class ObservationLayout:

@@ -70,9 +70,10 @@ class ShortVideoConfig:
         The continuation probability starts as ``Uniform(low, high)`` per shown video.
     interest_bonus : float
         Added when the video's category is one of the user's interests (+0.3).
-    location_effects : Mapping[(location, category), float]
-        Added when a user at ``location`` is shown ``category`` (the seed's +0.1 bonuses and
-        -0.2 penalties).
+    location_effects : Mapping[(location, category), float] or None
+        Added when a user at ``location`` is shown ``category``. ``None`` (default): the seed's
+        +0.1 bonuses and -0.2 penalties, keeping those whose location and category exist (so
+        ``categories`` or ``locations`` can change on their own).
     rewards : Mapping[str, float]
         Reward of each outcome: watched +1, liked +2, skipped -2, session_end -0.5.
     skip_seconds_range : (float, float)
@@ -106,7 +107,7 @@ class ShortVideoConfig:
     history_min: int = 5
     base_propensity_range: tuple[float, float] = (0.0, 1.0)
     interest_bonus: float = 0.3
-    location_effects: Mapping[tuple[str, str], float] = field(default_factory=lambda: dict(DEFAULT_LOCATION_EFFECTS))
+    location_effects: Mapping[tuple[str, str], float] | None = None
     rewards: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_REWARDS))
     skip_seconds_range: tuple[float, float] = (1.0, 5.0)
     max_steps: int = 50
@@ -154,6 +155,12 @@ class ShortVideoConfig:
         set_(self, "skip_mood_shift", check_real("skip_mood_shift", self.skip_mood_shift, minimum=-1.0, maximum=1.0))
 
     def _checked_location_effects(self) -> dict[tuple[str, str], float]:
+        if self.location_effects is None:
+            return {
+                (location, category): effect
+                for (location, category), effect in DEFAULT_LOCATION_EFFECTS.items()
+                if location in self.locations and category in self.categories
+            }
         if not isinstance(self.location_effects, Mapping):
             raise ValueError(
                 f"location_effects must be a mapping {{(location, category): effect}}, got {self.location_effects!r}"
