@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -211,11 +210,3 @@ class ShortVideoConfig:
     def field_names(cls) -> frozenset[str]:
         """Names of all fields: the keyword arguments this config takes."""
         return frozenset(f.name for f in dataclasses.fields(cls))
-
-    @classmethod
-    def from_kwargs(cls, kwargs: Mapping[str, Any]) -> ShortVideoConfig:
-        """Build a config from keyword arguments, rejecting unknown names with the list of known ones."""
-        unknown = set(kwargs) - cls.field_names()
-        if unknown:
-            raise ValueError(f"unknown keyword argument(s) {sorted(unknown)!r}; allowed: {sorted(cls.field_names())!r}")
-        return cls(**kwargs)
