@@ -136,18 +136,19 @@ class ShortVideoVectorEnv(VectorEnv):
         resetting = self._slots[self._needs_reset] if next_step else self._slots[:0]
         stepping = self._slots[~self._needs_reset] if next_step else self._slots
         step_infos: dict[str, np.ndarray] = {}
+        ended_now = np.zeros(len(stepping), dtype=bool)
         if len(stepping):
             result = core.step(stepping, positions[stepping], rng)
             rewards[stepping] = result.rewards
             terminated[stepping] = result.terminated
             truncated[stepping] = result.truncated
             step_infos = core.step_infos(result)
-        done = terminated | truncated
-        if len(stepping):
+            ended_now = result.terminated | result.truncated
             # With same-step autoreset an ended env's info is the new session's reset info (as in
             # Gymnasium's SyncVectorEnv); its last step's info goes to final_info.
-            kept = ~done[stepping] if not next_step else slice(None)
+            kept = slice(None) if next_step else ~ended_now
             _scatter(n, stepping[kept], {k: v[kept] for k, v in step_infos.items()}, infos)
+        done = terminated | truncated
         if not next_step and done.any():
             ended = self._slots[done]
             final_obs = core.observations(ended)
@@ -155,7 +156,7 @@ class ShortVideoVectorEnv(VectorEnv):
             for i, slot in enumerate(ended):
                 final[slot] = final_obs[i] if not isinstance(final_obs, dict) else {k: v[i] for k, v in final_obs.items()}
             final_info: dict[str, Any] = {}
-            _scatter(n, ended, {k: v[done[stepping]] for k, v in step_infos.items()}, final_info)
+            _scatter(n, ended, {k: v[ended_now] for k, v in step_infos.items()}, final_info)
             infos.update({"final_obs": final, "_final_obs": done.copy(), "final_info": final_info, "_final_info": done.copy()})
             resetting = ended
         if len(resetting):
