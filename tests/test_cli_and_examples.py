@@ -70,3 +70,14 @@ def test_benchmark_script_runs_quick():
         capture_output=True, text=True, check=True, timeout=300,
     )
     assert "steps/s" in result.stdout and "of the starting rate" in result.stdout
+
+
+def test_plot_example_writes_a_png_and_keeps_an_existing_one(tmp_path):
+    out = tmp_path / "returns.png"
+    command = [sys.executable, str(ROOT / "examples" / "plot_baseline_returns.py"), "--sessions", "20", "--out", str(out)]
+    subprocess.run(command, capture_output=True, text=True, check=True, timeout=300)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    before = out.read_bytes()
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 2 and "exists" in again.stderr
+    assert out.read_bytes() == before
