@@ -9,6 +9,7 @@ a user costs two dense products of size ``n_items x n_users``. Neither grows wit
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import numpy as np
@@ -88,11 +89,10 @@ class ItemItemCosineCF:
     def scores(self, users: np.ndarray) -> np.ndarray:
         """Return the CF score of every item for each user, shape ``(len(users), n_items)`` float32."""
         user_rows = self._user_scores[np.asarray(users, dtype=np.int64)]
-        if len(user_rows) >= _THREADED_BATCH:
-            return (user_rows @ self._unit_rows) @ self._unit_rows.T
         # For a few users the products are small, and multi-threaded BLAS on a busy machine spins
         # instead of computing (tens of times slower): run them on one thread.
-        with _blas().limit(limits=1, user_api="blas"):
+        small = len(user_rows) < _THREADED_BATCH
+        with _blas().limit(limits=1, user_api="blas") if small else contextlib.nullcontext():
             return (user_rows @ self._unit_rows) @ self._unit_rows.T
 
 
