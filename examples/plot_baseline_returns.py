@@ -34,11 +34,11 @@ def main() -> None:
     width = 0.8 / len(policies)
     for i, (name, make_policy) in enumerate(policies.items()):
         stats = [summarise(run_sessions(env_id, make_policy, sessions=args.sessions, seed=args.seed, num_envs=64))
-                 for env_id in recgym.ENV_IDS]
-        positions = [k + (i - 1) * width for k in range(len(recgym.ENV_IDS))]
+                 for env_id in recgym.SHORT_VIDEO_IDS]
+        positions = [k + (i - 1) * width for k in range(len(recgym.SHORT_VIDEO_IDS))]
         ax.bar(positions, [s["mean_return"] for s in stats], width, yerr=[1.96 * s["return_se"] for s in stats],
                capsize=3, label=name)
-    ax.set_xticks(range(len(recgym.ENV_IDS)), recgym.ENV_IDS)
+    ax.set_xticks(range(len(recgym.SHORT_VIDEO_IDS)), recgym.SHORT_VIDEO_IDS)
     ax.set_ylabel("mean return per session")
     ax.set_title(f"Baselines, first {args.sessions:,} sessions, seed {args.seed} (95% intervals)")
     ax.legend(frameon=False)

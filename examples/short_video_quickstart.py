@@ -17,7 +17,7 @@ from agents.baselines import GreedyBusinessPolicy
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--env", default="RecGym-ShortVideo-v0", choices=recgym.ENV_IDS)
+    parser.add_argument("--env", default="RecGym-ShortVideo-v0", choices=recgym.SHORT_VIDEO_IDS)
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("runs/quickstart"), help="folder for the saved log")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from recgym.envs.registration import ENV_IDS
+from recgym.envs.registration import SHORT_VIDEO_IDS
 
 
 def _positive_int(text: str) -> int:
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="recgym", description="Recommendation policies in simulation.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="compare random, greedy and category-rotation policies in simulation")
-    demo.add_argument("--env", nargs="+", choices=ENV_IDS, default=list(ENV_IDS), help="environment ids")
+    demo.add_argument("--env", nargs="+", choices=SHORT_VIDEO_IDS, default=list(SHORT_VIDEO_IDS), help="environment ids")
     demo.add_argument("--sessions", type=_positive_int, default=2000, help="sessions per policy (default 2000)")
     demo.add_argument("--seed", type=int, default=0, help="world and policy seed (default 0)")
     demo.add_argument("--num-envs", type=_positive_int, default=32, help="concurrent sessions (default 32)")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
 
 ENV_IDS = ("RecGym-ShortVideo-v0", "RecGym-ShortVideoFatigue-v0")
 SMALL_WORLD = {"n_users": 30, "n_videos": 200}
@@ -33,3 +36,52 @@ def expected_clipped_standard_uniform(shift: np.ndarray) -> np.ndarray:
     """
     s = np.asarray(shift, dtype=np.float64)
     return np.where(s >= 1.0, 1.0, np.where(s >= 0.0, s + (1.0 - s**2) / 2.0, np.where(s >= -1.0, (1.0 + s) ** 2 / 2.0, 0.0)))
+
+
+# ---------------------------------------------------------------------------------------------- rating world
+RATINGS_IDS = ("RecGym-Ratings-v0", "RecGym-RatingsEmbedding-v0")
+SMALL_RATINGS_WORLD = {"n_users": 12, "n_items": 20, "n_features": 4, "frame_size": 4, "embedding_dim": 5}
+"""A rating world small enough for brute-force checks (both rating ids accept every key)."""
+
+
+def ratings_actions(env_id: str, users: np.ndarray, n_items: int, embedding_dim: int) -> np.ndarray:
+    """A deterministic policy: item ``(user * 7) % n_items``, or a fixed vector in [-1, 1] per user (embedding id)."""
+    users = np.asarray(users, dtype=np.int64)
+    if env_id == "RecGym-Ratings-v0":
+        return (users * 7) % n_items
+    return np.sin(np.outer(users + 1, np.arange(1, embedding_dim + 1)) * 0.7).astype(np.float32)
+
+
+def brute_force_regrets(user_attributes: np.ndarray, item_attributes: np.ndarray, users, items) -> np.ndarray:
+    """``max_j P_u · Q_j - P_u · Q_i`` for each pair, one dot product at a time (independent of the package)."""
+    out = []
+    for user, item in zip(np.asarray(users).tolist(), np.asarray(items).tolist(), strict=True):
+        means = [float(np.dot(user_attributes[user], q)) for q in item_attributes]
+        out.append(max(means) - means[item])
+    return np.asarray(out)
+
+
+def expected_frame(log, user_uid: int, item_uid: np.ndarray, frame_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A user's frame rebuilt from the interaction log: the last ``frame_size`` ratings by ``user_uid``, newest
+    first; entries whose item has since been retired (its position now holds another ``item_uid``) are -1."""
+    rows = log[log["user_uid"] == user_uid].iloc[::-1].iloc[:frame_size]
+    items = np.full(frame_size, -1, dtype=np.int64)
+    ratings = np.zeros(frame_size, dtype=np.float64)
+    for j, (item, uid, rating) in enumerate(zip(rows["item"], rows["item_uid"], rows["rating"], strict=True)):
+        if item_uid[item] == uid:
+            items[j], ratings[j] = item, rating
+    return items, ratings
+
+
+# ---------------------------------------------------------------------------------------------- real rating log
+def real_log_path():
+    """MovieLens-100K inside recbole: skipped when recbole is absent, except under CI where it must be installed."""
+    from recgym.data import movielens_100k_path
+    from recgym.data.movielens import RECBOLE_INSTALL
+
+    try:
+        return movielens_100k_path()
+    except (ModuleNotFoundError, FileNotFoundError) as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must install the real log: {error}")
+        pytest.skip(f"MovieLens-100K not installed ({RECBOLE_INSTALL}): {error}")

@@ -81,3 +81,26 @@ def test_plot_example_writes_a_png_and_keeps_an_existing_one(tmp_path):
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert again.returncode == 2 and "exists" in again.stderr
     assert out.read_bytes() == before
+
+
+def test_ratings_benchmark_runs_quick():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_ratings.py"), "--quick"],
+        capture_output=True, text=True, check=True, timeout=300,
+    )
+    assert result.stdout.count("requests/s") == 2 and result.stdout.count("vector env step") == 2
+
+
+def test_ratings_example_reproduces_the_reference_points(tmp_path):
+    out = tmp_path / "regret.png"
+    command = [sys.executable, str(ROOT / "examples" / "ratings_reference_points.py"), "--periods", "2", "--out", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, timeout=300)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # SPEC §2's reference points on seed 000's world (seed 42): random ≈ 1.48, population best ≈ 0.19, oracle 0.
+    first = {line.split("mean regret")[0].strip(): float(line.split("first ")[1].split(",")[0])
+             for line in result.stdout.splitlines()[1:4]}
+    assert abs(first["random"] - 1.48) < 0.03
+    assert abs(first["population best item"] - 0.19) < 0.01
+    assert first["oracle"] == 0.0
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 2 and "exists" in again.stderr

@@ -18,7 +18,8 @@ from recgym.envs import ShortVideoEnv, ShortVideoVectorEnv
 
 
 def test_import_registers_both_ids():
-    assert set(recgym.ENV_IDS) == set(ENV_IDS)
+    assert set(recgym.SHORT_VIDEO_IDS) == set(ENV_IDS)
+    assert set(recgym.ENV_IDS) == set(ENV_IDS) | set(recgym.RATINGS_IDS)
     for env_id in ENV_IDS:
         assert env_id in gym.registry
         assert gym.registry[env_id].vector_entry_point is not None

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from recgym.data.tables import format_of, save_frame
 from recgym.simulators.short_video.config import ShortVideoConfig
 from recgym.simulators.short_video.outcomes import LIKED, OUTCOME_NAMES, WATCHED
 
-LOG_FORMATS = ("parquet", "csv")
-_SUFFIX_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 _NUMERIC_DTYPES = {
     "vid_id": "int32",
     "user_id": "int32",
@@ -111,81 +109,16 @@ def interaction_frame(
     return pd.DataFrame(frame).astype(_NUMERIC_DTYPES)
 
 
-def _format_of(path: Path, format: str | None) -> str:
-    if format is not None:
-        if format not in LOG_FORMATS:
-            raise ValueError(f"format must be one of {list(LOG_FORMATS)!r} or None, got {format!r}")
-        return format
-    try:
-        return _SUFFIX_FORMATS[path.suffix.lower()]
-    except KeyError:
-        raise ValueError(
-            f"path must end in one of {sorted(_SUFFIX_FORMATS)!r} (or pass format=), got {str(path)!r}"
-        ) from None
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _link_without_replacing(source: str, path: Path) -> None:
-    """Give ``source`` the name ``path`` unless ``path`` exists, deciding atomically where links exist."""
-    try:
-        os.link(source, path)  # fails if path exists, even if it appeared after our first check
-    except FileExistsError:
-        raise FileExistsError(f"{str(path)!r} already exists; pass overwrite=True to replace it") from None
-    except OSError:  # a file system without hard links: check, then rename
-        if path.exists():
-            raise FileExistsError(f"{str(path)!r} already exists; pass overwrite=True to replace it") from None
-        os.replace(source, path)
-
-
 def save_interaction_log(frame: pd.DataFrame, path: str | os.PathLike[str], *, overwrite: bool = False,
                          format: str | None = None) -> Path:
-    """Write a log DataFrame to Parquet or CSV (chosen by ``format`` or the path's suffix).
-
-    An existing file is never replaced unless ``overwrite=True``; the file appears whole or not at
-    all (written beside it, then renamed).
-
-    Returns
-    -------
-    pathlib.Path
-        The path written.
-
-    Raises
-    ------
-    FileExistsError
-        If ``path`` exists and ``overwrite`` is False.
-    """
-    path = Path(path)
-    kind = _format_of(path, format)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} already exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        if kind == "parquet":
-            frame.to_parquet(temporary, index=False)
-        else:
-            frame.to_csv(temporary, index=False)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; give it a normal file's mode
-        if overwrite:
-            os.replace(temporary, path)
-        else:
-            _link_without_replacing(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return path
+    """Write a log DataFrame to Parquet or CSV; see :func:`recgym.data.tables.save_frame` (never overwrites unless asked)."""
+    return save_frame(frame, path, overwrite=overwrite, format=format)
 
 
 def load_interaction_log(path: str | os.PathLike[str], *, format: str | None = None) -> pd.DataFrame:
     """Read a log written by :func:`save_interaction_log`, restoring its column dtypes."""
     path = Path(path)
-    kind = _format_of(path, format)
+    kind = format_of(path, format)
     if kind == "parquet":
         frame = pd.read_parquet(path)
     else:

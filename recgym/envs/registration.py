@@ -15,23 +15,28 @@ FATIGUE_DEFAULTS: Mapping[str, Any] = {
 }
 """In-session effects switched on by ``RecGym-ShortVideoFatigue-v0`` (each still a keyword argument)."""
 
-ENV_IDS = ("RecGym-ShortVideo-v0", "RecGym-ShortVideoFatigue-v0")
+SHORT_VIDEO_IDS = ("RecGym-ShortVideo-v0", "RecGym-ShortVideoFatigue-v0")
+RATINGS_IDS = ("RecGym-Ratings-v0", "RecGym-RatingsEmbedding-v0")
+ENV_IDS = SHORT_VIDEO_IDS + RATINGS_IDS
+"""Every registered id."""
 
 
 def register_envs() -> None:
     """Register every recgym id with Gymnasium (idempotent)."""
+    short_video = ("recgym.envs.short_video:ShortVideoEnv", "recgym.envs.short_video_vector:ShortVideoVectorEnv")
     specs = {
-        "RecGym-ShortVideo-v0": {},
-        "RecGym-ShortVideoFatigue-v0": dict(FATIGUE_DEFAULTS),
+        "RecGym-ShortVideo-v0": (*short_video, {}),
+        "RecGym-ShortVideoFatigue-v0": (*short_video, dict(FATIGUE_DEFAULTS)),
+        "RecGym-Ratings-v0": ("recgym.envs.ratings:RatingsEnv", "recgym.envs.ratings_vector:RatingsVectorEnv", {}),
+        "RecGym-RatingsEmbedding-v0": (
+            "recgym.envs.ratings:RatingsEmbeddingEnv",
+            "recgym.envs.ratings_vector:RatingsEmbeddingVectorEnv",
+            {},
+        ),
     }
-    for env_id, kwargs in specs.items():
+    for env_id, (entry_point, vector_entry_point, kwargs) in specs.items():
         if env_id in gym.registry:
             continue
-        # Truncation is the env's own ``max_steps`` knob (the observation bounds depend on it), so no
-        # TimeLimit wrapper is registered.
-        gym.register(
-            id=env_id,
-            entry_point="recgym.envs.short_video:ShortVideoEnv",
-            vector_entry_point="recgym.envs.short_video_vector:ShortVideoVectorEnv",
-            kwargs=kwargs,
-        )
+        # Truncation is each env's own ``max_steps`` knob (the short-video observation bounds depend on
+        # it), so no TimeLimit wrapper is registered.
+        gym.register(id=env_id, entry_point=entry_point, vector_entry_point=vector_entry_point, kwargs=kwargs)
