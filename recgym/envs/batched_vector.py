@@ -126,6 +126,10 @@ class BatchedVectorEnv(VectorEnv):
         """The single observation's fields, kinds and offsets in the flat ``Box``."""
         return self._core.layout
 
+    def _checked_actions(self, actions: Any) -> np.ndarray:
+        """Validate a batch of ``num_envs`` actions (raises ``ValueError``) and return it as an array."""
+        return self._core.check_actions(actions, self.num_envs)
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Start new episodes in every env (or those in ``options["reset_mask"]``); a ``seed`` draws a new world."""
         if seed is not None and not isinstance(seed, (int, np.integer)):
@@ -154,7 +158,7 @@ class BatchedVectorEnv(VectorEnv):
         if not self._core.built:
             raise RuntimeError("call reset() before step()")
         n, rng, core = self.num_envs, self.np_random, self._core
-        actions = core.check_actions(actions, n)
+        actions = self._checked_actions(actions)
         rewards = np.zeros(n, dtype=np.float64)
         terminated = np.zeros(n, dtype=bool)
         truncated = np.zeros(n, dtype=bool)
