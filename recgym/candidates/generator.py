@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from recgym._indexing import slot_rows
 from recgym._validation import check_int, check_real
-from recgym.candidates.business import business_scores
 from recgym.candidates.item_cf import ItemItemCosineCF
 from recgym.candidates.ranking import top_k
 from recgym.simulators.short_video.reward import outcome_table
@@ -72,12 +72,26 @@ class CandidateConfig:
         return frozenset(f.name for f in dataclasses.fields(cls))
 
 
-@dataclass
+# Fields of a candidate: those of the observation, in its order, then the video id, the candidate's
+# entry in its slot's retrieval pool and the two fixed terms of its business score.
+CATEGORY, CREATOR, IS_INTEREST, VIEWS, SIMILARITY, SCORE, VIDEO, ENTRY, SIMILARITY_TERM, INTEREST_TERM = range(10)
+N_FIELDS = INTEREST_TERM + 1
+N_OBSERVED = SCORE + 1
+"""Leading candidate fields that the observation shows, in its order (``candidate_category`` ... ``candidate_score``)."""
+
+
 class Slates:
     """The current candidate slate of every slot, best business score first.
 
+    Stored as one float64 table whose leading fields are laid out as the observation's candidate
+    fields, so a slate is built with a few whole-table operations and observed with one copy. The
+    per-field attributes read it (ids and counts are whole numbers, exact in float64); they are
+    copies, so read them again after a step.
+
     Attributes
     ----------
+    table : numpy.ndarray
+        ``(n_slots, N_FIELDS, n_candidates)`` float64, fields indexed by ``CATEGORY`` ... ``INTEREST_TERM``.
     video, category, creator : numpy.ndarray
         ``(n_slots, n_candidates)`` int64.
     views : numpy.ndarray
@@ -91,14 +105,56 @@ class Slates:
         it stands (with ``cf_refresh_interval=1``: at every step of a running session).
     """
 
-    video: np.ndarray
-    category: np.ndarray
-    creator: np.ndarray
-    views: np.ndarray
-    similarity: np.ndarray
-    score: np.ndarray
-    is_interest: np.ndarray
-    fresh: np.ndarray
+    def __init__(self, n_slots: int, n_candidates: int) -> None:
+        self.table = np.zeros((n_slots, N_FIELDS, n_candidates), dtype=np.float64)
+        self.fresh = np.zeros(n_slots, dtype=bool)
+
+    @property
+    def video(self) -> np.ndarray:
+        """``(n_slots, n_candidates)`` int64 video ids."""
+        return self.table[:, VIDEO].astype(np.int64)
+
+    @property
+    def category(self) -> np.ndarray:
+        """``(n_slots, n_candidates)`` int64 category codes."""
+        return self.table[:, CATEGORY].astype(np.int64)
+
+    @property
+    def creator(self) -> np.ndarray:
+        """``(n_slots, n_candidates)`` int64 creator codes."""
+        return self.table[:, CREATOR].astype(np.int64)
+
+    @property
+    def views(self) -> np.ndarray:
+        """``(n_slots, n_candidates)`` int64 view counts when the slate was made."""
+        return self.table[:, VIEWS].astype(np.int64)
+
+    @property
+    def similarity(self) -> np.ndarray:
+        """``(n_slots, n_candidates)`` float64 CF scores."""
+        return self.table[:, SIMILARITY].copy()
+
+    @property
+    def score(self) -> np.ndarray:
+        """``(n_slots, n_candidates)`` float64 business scores."""
+        return self.table[:, SCORE].copy()
+
+    @property
+    def is_interest(self) -> np.ndarray:
+        """``(n_slots, n_candidates)`` bool: the candidate's category is one of the user's interests."""
+        return self.table[:, IS_INTEREST].astype(bool)
+
+    def videos_at(self, slots: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """The int64 video ids at ``positions[i]`` of slot ``slots[i]``'s slate."""
+        return self.table[slots, VIDEO, positions].astype(np.int64)
+
+    def observed(self, rows: np.ndarray | slice) -> np.ndarray:
+        """``(n, N_OBSERVED * n_candidates)`` float64: the slates' observed fields of ``rows``, flat, in observation order.
+
+        ``rows`` are slot numbers or a slice; a slice gives a view.
+        """
+        observed = self.table[rows, :N_OBSERVED]
+        return observed.reshape(len(observed), N_OBSERVED * self.table.shape[2])
 
 
 class CandidateGenerator:
@@ -144,22 +200,22 @@ class CandidateGenerator:
         # final observation of a session that ends when a retrieval is due.
         self._refresh_interval = config.cf_refresh_interval or max_steps
         self._pool_size = min(config.n_candidates + self._refresh_interval, n_items)
-        self._pool = np.zeros((n_slots, self._pool_size), dtype=np.int64)
-        self._pool_similarity = np.zeros((n_slots, self._pool_size), dtype=np.float64)
+        # Per slot, the retrieved items in CF order with every candidate field except the views and
+        # the score, which depend on the current view counts. Field-major, like the slates: a field of
+        # a slot's candidates is contiguous, which makes arithmetic on it cheaper.
+        self._pool = np.zeros((n_slots, N_FIELDS, self._pool_size), dtype=np.float64)
+        self._pool[:, ENTRY] = np.arange(self._pool_size)
         self._pool_shown = np.zeros((n_slots, self._pool_size), dtype=bool)
         self._steps_since_refresh = np.zeros(n_slots, dtype=np.int64)
         self._slot_user = np.full(n_slots, -1, dtype=np.int64)
-        shape = (n_slots, config.n_candidates)
-        self.slates = Slates(
-            video=np.zeros(shape, dtype=np.int64),
-            category=np.zeros(shape, dtype=np.int64),
-            creator=np.zeros(shape, dtype=np.int64),
-            views=np.zeros(shape, dtype=np.int64),
-            similarity=np.zeros(shape, dtype=np.float64),
-            score=np.zeros(shape, dtype=np.float64),
-            is_interest=np.zeros(shape, dtype=bool),
-            fresh=np.zeros(n_slots, dtype=bool),
-        )
+        self.slates = Slates(n_slots, config.n_candidates)
+        # Constants of a step as arrays (0-d, or broadcastable index columns): cheaper than Python
+        # numbers in operations on the tiny arrays of a step.
+        self._candidate_rows = np.arange(n_slots)[:, None, None]
+        self._fields = np.arange(N_FIELDS)[None, :, None]
+        self._one = np.array(1)
+        self._w_views = np.array(config.business_weights[1])
+        self._views_scale = np.array(config.views_scale)
 
     def observe(self, items: np.ndarray, users: np.ndarray, outcomes: np.ndarray, *, distinct_pairs: bool = False) -> None:
         """Add interactions (outcome codes) to the CF statistics (see :meth:`ItemItemCosineCF.add`)."""
@@ -177,41 +233,49 @@ class CandidateGenerator:
         Sessions that ``ended`` get their next slate from the current pool without a new retrieval:
         their next slate only fills the final observation, and a new session retrieves anyway.
         """
-        shown = self.slates.video[slots, positions]
-        self._pool_shown[slots] |= self._pool[slots] == shown[:, None]
-        self._steps_since_refresh[slots] += 1
-        due = slots[(self._steps_since_refresh[slots] >= self._refresh_interval) & ~ended]
-        if len(due):
-            self._refresh(due)
+        shown = self.slates.table[slots, ENTRY, positions].astype(np.int64)
+        self._pool_shown[slots, shown] = True
+        self.slates.fresh[slots] = False
+        # Without cf_refresh_interval a retrieval lasts the whole session (max_steps ends it).
+        if self.config.cf_refresh_interval is not None:
+            steps = self._steps_since_refresh[slots] + self._one
+            self._steps_since_refresh[slots] = steps
+            due = slots[(steps >= self._refresh_interval) & ~ended]
+            if len(due):
+                self._refresh(due)
         self._build_slates(slots)
 
     def _refresh(self, slots: np.ndarray) -> None:
         users = self._slot_user[slots]
         similarity = self.cf.scores(users)
-        ranked = np.where(self.cf.seen[users], -np.inf, similarity)
-        pool = top_k(ranked, self._pool_size)
-        self._pool[slots] = pool
-        self._pool_similarity[slots] = similarity[np.arange(len(slots))[:, None], pool]
-        self._pool_shown[slots] = False
+        pool = top_k(similarity, self._pool_size, exclude=self.cf.seen[users])
+        category = self._item_category[pool]
+        is_interest = self._interest[users[:, None], category]
+        pool_similarity = similarity[np.arange(len(slots))[:, None], pool].astype(np.float64)
+        w_similarity, _, w_interest = self.config.business_weights
+        rows = slot_rows(slots, len(self._pool))
+        entries = self._pool[rows]
+        entries[:, CATEGORY] = category
+        entries[:, CREATOR] = self._item_creator[pool]
+        entries[:, IS_INTEREST] = is_interest
+        entries[:, SIMILARITY] = pool_similarity
+        entries[:, VIDEO] = pool
+        entries[:, SIMILARITY_TERM] = w_similarity * pool_similarity
+        entries[:, INTEREST_TERM] = w_interest * is_interest
+        self._pool[rows] = entries
+        self._pool_shown[rows] = False
         self._steps_since_refresh[slots] = 0
+        self.slates.fresh[slots] = True
 
     def _build_slates(self, slots: np.ndarray) -> None:
         # The first n_candidates pool entries not shown yet, in CF order (a stable sort keeps it).
-        rows = np.arange(len(slots))[:, None]
-        keep = np.argsort(self._pool_shown[slots], axis=1, kind="stable")[:, : self.config.n_candidates]
-        video = self._pool[slots][rows, keep]
-        similarity = self._pool_similarity[slots][rows, keep]
-        views = self._item_views[video]
-        category = self._item_category[video]
-        is_interest = self._interest[self._slot_user[slots][:, None], category]
-        score = business_scores(similarity, views, is_interest, self.config.business_weights, self.config.views_scale)
-        order = np.argsort(-score, axis=1, kind="stable")
-        slates = self.slates
-        slates.video[slots] = video = video[rows, order]
-        slates.category[slots] = category[rows, order]
-        slates.creator[slots] = self._item_creator[video]
-        slates.views[slots] = views[rows, order]
-        slates.similarity[slots] = similarity[rows, order]
-        slates.score[slots] = score[rows, order]
-        slates.is_interest[slots] = is_interest[rows, order]
-        slates.fresh[slots] = self._steps_since_refresh[slots] == 0
+        rows = slot_rows(slots, len(self._pool))
+        keep = self._pool_shown[rows].argsort(axis=1, kind="stable")[:, : self.config.n_candidates]
+        # Every field of those entries, (n, fields, n_candidates): index arrays broadcast over the fields.
+        candidates = self._pool[slots[:, None, None], self._fields, keep[:, None, :]]
+        candidates[:, VIEWS] = self._item_views[candidates[:, VIDEO].astype(np.int64)]
+        # business_scores, with the fixed terms of each pool entry computed at retrieval (same sums, same order).
+        score = candidates[:, SIMILARITY_TERM] + self._w_views * (self._views_scale * candidates[:, VIEWS])
+        candidates[:, SCORE] = score + candidates[:, INTEREST_TERM]
+        order = (-candidates[:, SCORE]).argsort(axis=1, kind="stable")
+        self.slates.table[rows] = candidates[self._candidate_rows[: len(slots)], self._fields, order[:, None, :]]

@@ -112,7 +112,7 @@ class ShortVideoEnv(gym.Env):
             self._core.build(self.np_random)
         self._core.start(_SLOT, self.np_random)
         self._running = True
-        info = {key: value[0].item() for key, value in self._core.reset_infos(_SLOT).items()}
+        info = {key: value.tolist()[0] for key, value in self._core.reset_infos(_SLOT).items()}
         self._last_info = info
         return self._observation(), info
 
@@ -121,15 +121,15 @@ class ShortVideoEnv(gym.Env):
         if not self._running:
             raise RuntimeError("the episode has ended (or never started): call reset() before step()")
         position = self._core.check_positions(action)
-        if position.shape != (1,) or np.ndim(action) > 1:
+        if position.shape != (1,) or (type(action) is not int and np.ndim(action) > 1):
             raise ValueError(f"action must be a single integer candidate slot, got {action!r}")
         result = self._core.step(_SLOT, position, self.np_random)
-        terminated, truncated = bool(result.terminated[0]), bool(result.truncated[0])
+        terminated, truncated = result.terminated.tolist()[0], result.truncated.tolist()[0]
         self._running = not (terminated or truncated)
-        info = {key: value[0].item() if isinstance(value[0], np.generic) else value[0]
-                for key, value in self._core.step_infos(result).items()}
+        # tolist() turns NumPy values into Python ones (str names stay str) more cheaply than .item().
+        info = {key: value.tolist()[0] for key, value in self._core.step_infos(result).items()}
         self._last_info = info
-        return self._observation(), float(result.rewards[0]), terminated, truncated, info
+        return self._observation(), result.rewards.tolist()[0], terminated, truncated, info
 
     def render(self) -> str | None:
         """With ``render_mode="ansi"``, describe the session and the current candidates as text."""

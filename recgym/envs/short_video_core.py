@@ -13,12 +13,14 @@ import numpy as np
 import pandas as pd
 from gymnasium import spaces
 
+from recgym._indexing import slot_rows
 from recgym._validation import check_choice
 from recgym.candidates.generator import CandidateConfig, CandidateGenerator
 from recgym.data.interaction_log import interaction_frame
 from recgym.envs.observation import FLOAT32_MAX, ObservationLayout, binary, categorical, numeric
 from recgym.simulators.short_video.config import ShortVideoConfig
 from recgym.simulators.short_video.outcomes import N_OUTCOMES, OUTCOME_NAMES
+from recgym.simulators.short_video.sessions import LIKES, SECONDS, SKIPS, STEPS, VIDEOS_WATCHED
 from recgym.simulators.short_video.simulator import ShortVideoSimulator, StepResult
 
 OBSERVATION_MODES = ("box", "dict")
@@ -99,6 +101,8 @@ class ShortVideoCore:
         self._user_block = self._block("age", "interests")
         self._session_block = self._block("session", "last_outcome")
         self._slate_block = self._block("candidate_category", "candidate_score")
+        self._category_names = np.array(self.config.categories, dtype=object)
+        self._user_rows = np.zeros((0, self._user_block.stop - self._user_block.start), dtype=np.float32)
         self.simulator: ShortVideoSimulator | None = None
         self.candidates: CandidateGenerator | None = None
 
@@ -122,25 +126,32 @@ class ShortVideoCore:
         log = simulator.log
         candidates.observe(log.column("vid_id"), log.column("user_id"), log.column("action"))
         self.simulator, self.candidates = simulator, candidates
+        # The user fields of the observation never change, so each user's are laid out once here.
+        people = simulator.users
+        self._user_rows = np.concatenate(
+            (people.age[:, None], people.gender[:, None], people.location[:, None], people.interests), axis=1
+        ).astype(np.float32)
 
     def start(self, slots: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Start sessions in ``slots`` for users drawn from those not in a session; returns the users."""
         users = self.simulator.start_sessions(slots, rng)
         self.candidates.start(slots, users)
-        self._write_user(slots)
-        self._write_session(slots)
-        self._write_slates(slots)
+        rows = slot_rows(slots, self.n_slots)
+        self._obs[rows, self._user_block] = self._user_rows[users]
+        self._write_session(rows)
+        self._write_slates(rows)
         return users
 
     def step(self, slots: np.ndarray, positions: np.ndarray, rng: np.random.Generator) -> StepResult:
         """Show the candidate at ``positions[i]`` of slot ``slots[i]``'s slate, for every ``i`` at once."""
-        videos = self.candidates.slates.video[slots, positions]
+        videos = self.candidates.slates.videos_at(slots, positions)
         result = self.simulator.respond(slots, videos, positions, rng)
         # Concurrent sessions belong to different users, so no (video, user) pair repeats in a step.
         self.candidates.observe(videos, result.users, result.outcomes, distinct_pairs=True)
         self.candidates.advance(slots, positions, result.terminated | result.truncated)
-        self._write_session(slots)
-        self._write_slates(slots)
+        rows = slot_rows(slots, self.n_slots)
+        self._write_session(rows)
+        self._write_slates(rows)
         return result
 
     def check_positions(self, positions: Any) -> np.ndarray:
@@ -149,6 +160,8 @@ class ShortVideoCore:
         Returns the actions as an int64 array (a scalar action becomes shape ``(1,)``).
         """
         n = self.candidate_config.n_candidates
+        if isinstance(positions, (int, np.integer)) and not isinstance(positions, bool) and 0 <= positions < n:
+            return np.array([positions], dtype=np.int64)  # the common single action, without array reductions
         array = np.asarray(positions).reshape(-1)
         integral = array.dtype.kind in "iu" or (array.dtype.kind == "f" and bool(np.all(np.mod(array, 1) == 0)))
         if not integral or array.size == 0 or array.min() < 0 or array.max() >= n:
@@ -162,27 +175,19 @@ class ShortVideoCore:
     def _block(self, first: str, last: str) -> slice:
         return slice(self.layout[first].offset, self.layout[last].flat_slice.stop)
 
-    def _write_user(self, slots: np.ndarray) -> None:
-        users, people = self.simulator.sessions.user[slots], self.simulator.users
-        columns = (people.age[users, None], people.gender[users, None], people.location[users, None], people.interests[users])
-        self._obs[slots, self._user_block] = np.concatenate(columns, axis=1)
-
-    def _write_session(self, slots: np.ndarray) -> None:
+    def _write_session(self, rows: np.ndarray | slice) -> None:
+        # The session fields are the leading columns of the session state's counter table.
         state = self.simulator.sessions
-        counters = (state.step, state.watched, state.liked, state.skipped, state.seconds, state.streak)
-        columns = [c[slots, None] for c in counters]
-        columns += [state.category_counts[slots], state.last_category[slots, None], state.last_outcome[slots, None]]
-        self._obs[slots, self._session_block] = np.concatenate(columns, axis=1)
+        self._obs[rows, self._session_block] = state.counters[rows, : state.n_observed]
 
-    def _write_slates(self, slots: np.ndarray) -> None:
-        slates = self.candidates.slates
-        columns = (slates.category, slates.creator, slates.is_interest, slates.views, slates.similarity, slates.score)
-        self._obs[slots, self._slate_block] = np.concatenate([c[slots] for c in columns], axis=1)
+    def _write_slates(self, rows: np.ndarray | slice) -> None:
+        self._obs[rows, self._slate_block] = self.candidates.slates.observed(rows)
 
     def observations(self, slots: np.ndarray) -> np.ndarray | dict[str, np.ndarray]:
         """Observations of ``slots`` in the configured mode, batched (a fresh copy)."""
-        rows = self._obs[slots]
-        return rows if self.observation_mode == "box" else self.layout.unflatten(rows)
+        rows = slot_rows(slots, self.n_slots)
+        obs = self._obs[rows].copy() if isinstance(rows, slice) else self._obs[rows]
+        return obs if self.observation_mode == "box" else self.layout.unflatten(obs)
 
     def reset_infos(self, slots: np.ndarray) -> dict[str, np.ndarray]:
         """Per-slot info arrays at a session's start."""
@@ -195,22 +200,22 @@ class ShortVideoCore:
 
     def step_infos(self, result: StepResult) -> dict[str, np.ndarray]:
         """Per-slot info arrays after a step: what was shown, the response, and the session totals."""
-        slots, state = result.slots, self.simulator.sessions
-        categories = np.array(self.config.categories, dtype=object)
+        slots, state, counters = result.slots, self.simulator.sessions, result.session_counters
+        counts = counters[:, : SKIPS + 1].astype(np.int64)  # steps, videos watched, likes, skips
         return {
             "user": result.users,
             "session_id": state.session_id[slots],
             "video": result.videos,
-            "category": categories[result.categories],
+            "category": self._category_names[result.categories],
             "creator": result.creators,
             "outcome": _OUTCOME_NAMES[result.outcomes],
             "watch_seconds": result.watch_seconds,
-            "session_steps": state.step[slots],
-            "session_videos_watched": state.watched[slots],
-            "session_likes": state.liked[slots],
-            "session_skips": state.skipped[slots],
-            "session_watch_seconds": state.seconds[slots],
-            "session_return": state.total_reward[slots],
+            "session_steps": counts[:, STEPS],
+            "session_videos_watched": counts[:, VIDEOS_WATCHED],
+            "session_likes": counts[:, LIKES],
+            "session_skips": counts[:, SKIPS],
+            "session_watch_seconds": counters[:, SECONDS],
+            "session_return": counters[:, state.return_column],
             "candidates_fresh": self.candidates.slates.fresh[slots],
         }
 

@@ -6,8 +6,19 @@ import numpy as np
 
 from recgym.simulators.short_video.outcomes import LIKED, SESSION_END, SKIPPED, WATCHED
 
-_SESSION_ALTERNATIVES = np.array([SKIPPED, LIKED, SESSION_END], dtype=np.int8)
-_HISTORY_ALTERNATIVES = np.array([SKIPPED, LIKED], dtype=np.int8)
+# Constants as 0-d arrays: ufuncs on the tiny arrays of a step take them faster than Python floats.
+_ZERO, _ONE, _EPSILON, _MINUS_ONE = (np.array(value) for value in (0.0, 1.0, 1e-12, -1.0))
+
+
+def _outcome_table(*alternatives: int) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome codes indexed as in _draw, and the number of alternatives to "watched"."""
+    # Index n (u just below 1 may round the ratio up to 1) repeats the last alternative; index -1 is WATCHED.
+    codes = np.array([*alternatives, alternatives[-1], WATCHED], dtype=np.int64)
+    return codes, np.array(float(len(alternatives)))
+
+
+_SESSION_OUTCOMES = _outcome_table(SKIPPED, LIKED, SESSION_END)
+_HISTORY_OUTCOMES = _outcome_table(SKIPPED, LIKED)
 
 
 def continuation_probability(
@@ -42,21 +53,28 @@ def continuation_probability(
     return np.minimum(np.maximum(p, 0.0), 1.0)
 
 
-def _draw(p: np.ndarray, uniforms: np.ndarray, alternatives: np.ndarray) -> np.ndarray:
-    # One uniform per outcome: below p is "watched"; the rest of [p, 1) splits evenly among the alternatives.
-    rest = (uniforms - p) / np.maximum(1.0 - p, 1e-12) * len(alternatives)
-    picked = alternatives[np.minimum(np.maximum(rest, 0.0), len(alternatives) - 1).astype(np.int64)]
-    return np.where(uniforms < p, np.int8(WATCHED), picked)
+def clip_probability(p: np.ndarray) -> np.ndarray:
+    """Clip ``p`` to [0, 1] (the last step of :func:`continuation_probability`)."""
+    return np.minimum(np.maximum(p, _ZERO), _ONE)
+
+
+def _draw(p: np.ndarray, uniforms: np.ndarray, table: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    # One uniform per outcome: below p is "watched"; the rest of [p, 1) splits evenly among the
+    # n alternatives, by the integer part of ``(u - p) / (1 - p) * n``, which is at most n (u < 1).
+    # It is negative exactly when u < p: clipped to -1, it picks WATCHED, the last code.
+    codes, n_alternatives = table
+    index = (uniforms - p) / np.maximum(_ONE - p, _EPSILON) * n_alternatives
+    return codes[np.maximum(np.floor(index), _MINUS_ONE).astype(np.int64)]
 
 
 def sample_session_outcomes(p: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
-    """Outcome codes in a session: watched with probability ``p``; skipped, liked, session_end ``(1-p)/3`` each.
+    """Int64 outcome codes in a session: watched with probability ``p``; skipped, liked, session_end ``(1-p)/3`` each.
 
     ``uniforms`` are ``Uniform(0, 1)`` draws of the same shape as ``p`` (the caller's seeded generator).
     """
-    return _draw(p, uniforms, _SESSION_ALTERNATIVES)
+    return _draw(p, uniforms, _SESSION_OUTCOMES)
 
 
 def sample_history_outcomes(p: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
-    """Outcome codes of the historical log: watched with probability ``p``; skipped, liked ``(1-p)/2`` each."""
-    return _draw(p, uniforms, _HISTORY_ALTERNATIVES)
+    """Int64 outcome codes of the historical log: watched with probability ``p``; skipped, liked ``(1-p)/2`` each."""
+    return _draw(p, uniforms, _HISTORY_OUTCOMES)

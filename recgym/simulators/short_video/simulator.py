@@ -6,17 +6,32 @@ from typing import NamedTuple
 
 import numpy as np
 
+from recgym._indexing import slot_rows
 from recgym._validation import check_int
 from recgym.simulators.short_video.config import ShortVideoConfig
 from recgym.simulators.short_video.log import InteractionLog
-from recgym.simulators.short_video.outcomes import LIKED, SESSION_END, SKIPPED, WATCHED
+from recgym.simulators.short_video.outcomes import LIKED, N_OUTCOMES, SESSION_END, SKIPPED, WATCHED
 from recgym.simulators.short_video.response import (
+    clip_probability,
     continuation_probability,
     sample_history_outcomes,
     sample_session_outcomes,
 )
-from recgym.simulators.short_video.sessions import SessionState
+from recgym.simulators.short_video.sessions import (
+    CATEGORY_COUNTS,
+    LIKES,
+    SECONDS,
+    SKIPS,
+    STEPS,
+    STREAK,
+    VIDEOS_WATCHED,
+    SessionState,
+)
 from recgym.simulators.short_video.world import Users, Videos, sample_users, sample_videos
+
+_VIEWED = np.zeros(N_OUTCOMES, dtype=bool)
+_VIEWED[[WATCHED, LIKED]] = True
+"""Whether an outcome code means the video was viewed (its duration adds to the clock)."""
 
 
 class StepResult(NamedTuple):
@@ -27,11 +42,13 @@ class StepResult(NamedTuple):
     slots, users, videos, categories, creators : numpy.ndarray
         int64 ids and codes.
     outcomes : numpy.ndarray
-        int8 outcome codes.
+        int64 outcome codes.
     rewards, watch_seconds : numpy.ndarray
         float64.
     terminated, truncated : numpy.ndarray
         bool; a truncation is never reported as a termination.
+    session_counters : numpy.ndarray
+        ``(n, columns)`` float64: the sessions' rows of :attr:`SessionState.counters` after the step.
     """
 
     slots: np.ndarray
@@ -44,6 +61,7 @@ class StepResult(NamedTuple):
     watch_seconds: np.ndarray
     terminated: np.ndarray
     truncated: np.ndarray
+    session_counters: np.ndarray
 
 
 class ShortVideoSimulator:
@@ -81,13 +99,45 @@ class ShortVideoSimulator:
         self.log = InteractionLog(initial_capacity=int(config.n_users * (config.history_mean + config.history_std)) + 4096)
         self._location_effects = config.location_effect_matrix()
         self._rewards = config.reward_table()
+        self._fatigue = config.has_fatigue
+        self._session_end = np.array(SESSION_END)
+        self._max_steps = np.array(float(config.max_steps))
+        low, high = config.skip_seconds_range
+        self._skip_low, self._skip_span = np.array(low), np.array(high - low)
+        # Look-up tables of the two fixed terms of the continuation probability, flat by
+        # user * n_categories + category: a step gathers each with one cheap 1-D index.
+        self._interest_shift = (config.interest_bonus * self.users.interest_mask).reshape(-1)
+        self._location_shift = self._location_effects[self.users.location].reshape(-1)
+        self._n_categories = np.array(config.n_categories)
+        self._increments = self._counter_increments()
         self._next_session_id = 0
         self._record_history(rng)
 
+    def _counter_increments(self) -> np.ndarray:
+        """What showing a video adds to a session's counters, by (outcome code, category).
+
+        Row ``[outcome, category]`` of the ``(4, n_categories, counters)`` table holds one step, the
+        watched / liked / skipped flags, one more video in the streak, one count for the category and
+        the outcome's reward; the clock and the last category / outcome are set separately.
+        """
+        n_categories = self.config.n_categories
+        table = np.zeros((N_OUTCOMES, n_categories, self.sessions.counters.shape[1]), dtype=np.float64)
+        table[:, :, STEPS] = 1.0
+        table[:, :, STREAK] = 1.0
+        table[[WATCHED, LIKED], :, VIDEOS_WATCHED] = 1.0
+        table[LIKED, :, LIKES] = 1.0
+        table[SKIPPED, :, SKIPS] = 1.0
+        table[:, np.arange(n_categories), CATEGORY_COUNTS + np.arange(n_categories)] = 1.0
+        table[:, :, self.sessions.return_column] = self._rewards[:, None]
+        return table
+
     # ------------------------------------------------------------------ response model
     def _draw_uniforms(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        base_u, outcome_u, seconds_u = rng.random((3, n))
+        uniforms = rng.random((3, n))
+        base_u, outcome_u, seconds_u = uniforms[0], uniforms[1], uniforms[2]
         low, high = self.config.base_propensity_range
+        if (low, high) == (0.0, 1.0):
+            return base_u, outcome_u, seconds_u  # 0 + 1 * u is u exactly: skip two array operations
         return low + (high - low) * base_u, outcome_u, seconds_u
 
     def _base_effects(self, users: np.ndarray, categories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -96,9 +146,8 @@ class ShortVideoSimulator:
         return is_interest, location_effect
 
     def _seconds(self, videos: np.ndarray, outcomes: np.ndarray, seconds_u: np.ndarray) -> np.ndarray:
-        low, high = self.config.skip_seconds_range
-        viewed = (outcomes == WATCHED) | (outcomes == LIKED)
-        return np.where(viewed, self.videos.duration[videos], low + (high - low) * seconds_u)
+        # low + (high - low) * u for skips and session ends, with the bounds of skip_seconds_range.
+        return np.where(_VIEWED[outcomes], self.videos.duration[videos], self._skip_low + self._skip_span * seconds_u)
 
     def expected_continuation(self, slots: np.ndarray, videos: np.ndarray) -> np.ndarray:
         """Mean continuation probability of showing ``videos`` in ``slots`` now (ground truth, for evaluation).
@@ -119,7 +168,7 @@ class ShortVideoSimulator:
         return integral / (high - low)
 
     def _in_session_shift(self, slots: np.ndarray, categories: np.ndarray) -> np.ndarray | float:
-        if not self.config.has_fatigue:
+        if not self._fatigue:
             return 0.0
         return self.sessions.mood[slots] - self.sessions.boredom[slots, categories]
 
@@ -196,63 +245,58 @@ class ShortVideoSimulator:
         config, state = self.config, self.sessions
         slots = np.asarray(slots, dtype=np.int64)
         videos = np.asarray(videos, dtype=np.int64)
-        if not self.slot_active[slots].all():
+        if np.count_nonzero(self.slot_active[slots]) != len(slots):
             raise RuntimeError(f"slots {slots[~self.slot_active[slots]].tolist()} have no running session")
+        # The arrays here hold one entry per stepped session, often just one: the code favours few
+        # operations, out-of-place ufuncs and 0-d array constants, which cost least on tiny arrays.
         users = state.user[slots]
         categories = self.videos.category[videos]
         base, outcome_u, seconds_u = self._draw_uniforms(len(slots), rng)
-        is_interest, location_effect = self._base_effects(users, categories)
-        p = continuation_probability(
-            base, is_interest, location_effect, config.interest_bonus, self._in_session_shift(slots, categories)
-        )
-        outcomes = sample_session_outcomes(p, outcome_u)
+        # continuation_probability with its fixed terms looked up per (user, category), summed in the same order.
+        user_category = users * self._n_categories + categories
+        p = base + self._interest_shift[user_category]
+        p = p + self._location_shift[user_category]
+        if self._fatigue:
+            p = p + self._in_session_shift(slots, categories)
+        outcomes = sample_session_outcomes(clip_probability(p), outcome_u)
         seconds = self._seconds(videos, outcomes, seconds_u)
         rewards = self._rewards[outcomes]
-        watched = (outcomes == WATCHED) | (outcomes == LIKED)
 
         np.add.at(self.videos.views, videos, 1)
+        # Every counter of the stepped sessions in one (n, columns) block: gathered once, updated, written back.
+        rows = slot_rows(slots, self.n_slots)
+        counters = state.counters[rows]
         self.log.append(
             {
                 "user_id": users,
                 "vid_id": videos,
                 "session_id": state.session_id[slots],
-                "time_step": state.step[slots],
+                "time_step": counters[:, STEPS],
                 "action": outcomes,
                 "watch_seconds": seconds,
                 "position": positions,
             }
         )
-
-        state.step[slots] += 1
-        state.watched[slots] += watched
-        state.liked[slots] += outcomes == LIKED
-        state.skipped[slots] += outcomes == SKIPPED
-        state.seconds[slots] += seconds
-        state.total_reward[slots] += rewards
-        state.streak[slots] = np.where(categories == state.last_category[slots], state.streak[slots] + 1, 1)
-        state.last_category[slots] = categories
-        state.last_outcome[slots] = outcomes
-        state.category_counts[slots, categories] += 1
-        if config.has_fatigue:
-            state.boredom[slots] *= config.boredom_decay
+        last_category, last_outcome = state.last_category_column, state.last_outcome_column
+        # A new category restarts the streak: the increment below adds one to it either way.
+        counters[:, STREAK] = counters[:, STREAK] * (categories == counters[:, last_category])
+        increments = self._increments[outcomes, categories]  # step, watched/liked/skipped, streak, category count, reward
+        increments[:, SECONDS] = seconds
+        counters = counters + increments
+        counters[:, last_category] = categories
+        counters[:, last_outcome] = outcomes
+        state.counters[rows] = counters
+        if self._fatigue:
+            state.boredom[rows] *= config.boredom_decay
             state.boredom[slots, categories] += config.boredom_increase
             shift = config.like_mood_shift * (outcomes == LIKED) + config.skip_mood_shift * (outcomes == SKIPPED)
             state.mood[slots] = np.clip(state.mood[slots] + shift, -1.0, 1.0)
 
-        terminated = outcomes == SESSION_END
-        truncated = ~terminated & (state.step[slots] >= config.max_steps)
-        done = slots[terminated | truncated]
+        terminated = outcomes == self._session_end
+        over = counters[:, STEPS] >= self._max_steps
+        truncated = over & ~terminated
+        done = slots[terminated | over]
         self.in_session[state.user[done]] = False
         self.slot_active[done] = False
-        return StepResult(
-            slots=slots,
-            users=users,
-            videos=videos,
-            categories=categories,
-            creators=self.videos.creator[videos],
-            outcomes=outcomes,
-            rewards=rewards,
-            watch_seconds=seconds,
-            terminated=terminated,
-            truncated=truncated,
-        )
+        creators = self.videos.creator[videos]
+        return StepResult(slots, users, videos, categories, creators, outcomes, rewards, seconds, terminated, truncated, counters)
