@@ -47,7 +47,7 @@ from torch import nn
 from agents.base import Agent, Observations
 from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.encoder import FlatEncoder, ObservationEncoder
-from agents.networks import Actor, Critic
+from agents.networks import Actor, Critic, polyak_update
 from agents.noise import GaussianNoise, LinearSchedule, OrnsteinUhlenbeckNoise
 from agents.replay_buffer import ReplayBuffer, TensorBatch, to_torch
 from recgym.envs.observation import ObservationLayout
@@ -195,25 +195,6 @@ class DDPGConfig:
 
 
 @torch.no_grad()
-def polyak_update(online: Iterable[torch.Tensor], target: Iterable[torch.Tensor], tau: float) -> None:
-    """Soft update in place: ``target <- tau * online + (1 - tau) * target``, tensor by tensor.
-
-    Parameters
-    ----------
-    online : Iterable[torch.Tensor]
-        Parameters of the online network.
-    target : Iterable[torch.Tensor]
-        The matching parameters of its target network (same order and shapes).
-    tau : float
-        Update rate in (0, 1]; 1 copies ``online``.
-    """
-    online, target = list(online), list(target)
-    if len(online) != len(target):
-        raise ValueError(f"online and target must have as many tensors, got {len(online)} and {len(target)}")
-    for source, destination in zip(online, target, strict=True):
-        destination.mul_(1.0 - tau).add_(source, alpha=tau)
-
-
 def _row(observations: Observations, index: int) -> np.ndarray | dict[str, np.ndarray]:
     """Row ``index`` of a batch of observations (of every field for a dict)."""
     if isinstance(observations, Mapping):

@@ -8,7 +8,7 @@ are ``copy.deepcopy`` of these modules. Layers use PyTorch's default initialisat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import pairwise
 
 import numpy as np
@@ -173,3 +173,26 @@ class Critic(nn.Module):
             expected = (features.shape[0], self.action_dim)
             raise ValueError(f"actions must have shape (n, action_dim) = {expected}, got {tuple(actions.shape)}")
         return self.head(torch.cat([features, actions.to(features.dtype)], dim=1)).squeeze(1)
+
+
+def polyak_update(online: Iterable[torch.Tensor], target: Iterable[torch.Tensor], tau: float) -> None:
+    """Soft update in place: ``target <- tau * online + (1 - tau) * target``, tensor by tensor.
+
+    Parameters
+    ----------
+    online : Iterable[torch.Tensor]
+        Parameters of the online network.
+    target : Iterable[torch.Tensor]
+        The matching parameters of its target network (same order and shapes).
+    tau : float
+        Update rate in (0, 1]; 1 copies ``online``.
+    """
+    online, target = list(online), list(target)
+    if len(online) != len(target):
+        raise ValueError(f"online and target must have as many tensors, got {len(online)} and {len(target)}")
+    with torch.no_grad():
+        for source, destination in zip(online, target, strict=True):
+            if tau == 1.0:
+                destination.copy_(source)  # exact, whatever the target held (even inf or nan)
+            else:
+                destination.mul_(1.0 - tau).add_(source, alpha=tau)

@@ -8,8 +8,9 @@ import pytest
 import torch
 from gymnasium import spaces
 
-from agents.ddpg import DDPG, DDPGConfig, polyak_update
+from agents.ddpg import DDPG, DDPGConfig
 from agents.encoder import FlatEncoder, ObservationEncoder
+from agents.networks import polyak_update
 from agents.noise import GaussianNoise, OrnsteinUhlenbeckNoise
 from agents.replay_buffer import TensorBatch
 
