@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from gymnasium import spaces
 
+from recgym.data.files import write_new_file
+
 if TYPE_CHECKING:
     import torch
 
@@ -419,17 +421,13 @@ class ReplayBuffer:
             "rng_state": self.rng.bit_generator.state,
         }
         arrays["meta"] = np.array(json.dumps(meta))
-        try:
-            # "xb" creates the file only if it does not exist: no check-then-write race.
-            handle = open(path, "wb" if overwrite else "xb")
-        except FileExistsError:
-            raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it") from None
-        try:
-            with handle:
+
+        def write(temporary: str) -> None:
+            with open(temporary, "wb") as handle:  # a handle, so np.savez adds no ".npz" suffix
                 np.savez(handle, **arrays)  # type: ignore[arg-type]
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+
+        # Written beside the target and renamed: a failed save never leaves a partial file or loses an old one.
+        write_new_file(path, write, overwrite=overwrite)
         return path
 
     @classmethod
