@@ -31,7 +31,6 @@ import copy
 import dataclasses
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -485,7 +484,7 @@ class DDPG(Agent):
             "steps_since_train": self._steps_since_train,
             "rng": self.rng.bit_generator.state,
             "noise": self.noise.state_dict(),
-            "replay_buffer": self._buffer_bytes() if replay_buffer else None,
+            "replay_buffer": self.replay_buffer.to_bytes() if replay_buffer else None,
         }
         return save_checkpoint(path, CHECKPOINT_KIND, state, overwrite=overwrite)
 
@@ -526,15 +525,8 @@ class DDPG(Agent):
             agent._load_buffer_bytes(state["replay_buffer"], config.buffer_size)
         return agent
 
-    def _buffer_bytes(self) -> bytes:
-        with tempfile.TemporaryDirectory() as directory:
-            return self.replay_buffer.save(Path(directory) / "replay_buffer.npz").read_bytes()
-
     def _load_buffer_bytes(self, data: bytes, capacity: int) -> None:
-        with tempfile.TemporaryDirectory() as directory:
-            path = Path(directory) / "replay_buffer.npz"
-            path.write_bytes(data)
-            buffer = ReplayBuffer.load(path)
+        buffer = ReplayBuffer.from_bytes(data)
         if buffer.capacity != capacity:
             raise ValueError(f"the checkpoint's replay buffer holds {buffer.capacity} transitions; buffer_size={capacity}")
         self.replay_buffer = buffer

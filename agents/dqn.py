@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import io
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -731,14 +729,9 @@ class DQN(Agent):
             "total_steps": self.total_steps,
             "rng_state": self.rng.bit_generator.state,
             "buffer_rng_state": self.replay_buffer.rng.bit_generator.state,
-            "replay_buffer": self._buffer_bytes() if include_buffer else None,
+            "replay_buffer": self.replay_buffer.to_bytes() if include_buffer else None,
         }
         return save_checkpoint(path, self.kind, state, overwrite=overwrite)
-
-    def _buffer_bytes(self) -> bytes:
-        with tempfile.TemporaryDirectory() as directory:
-            file = self.replay_buffer.save(Path(directory) / "replay_buffer.npz")
-            return file.read_bytes()
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **overrides: Any) -> DQN:
@@ -775,7 +768,7 @@ class DQN(Agent):
         agent.total_steps = state["total_steps"]
         agent.rng.bit_generator.state = state["rng_state"]
         if state["replay_buffer"] is not None:
-            buffer = ReplayBuffer.load(io.BytesIO(state["replay_buffer"]))  # type: ignore[arg-type]
+            buffer = ReplayBuffer.from_bytes(state["replay_buffer"])
             if buffer.capacity != config.buffer_size:
                 raise ValueError(f"buffer_size={config.buffer_size} differs from the saved buffer's {buffer.capacity}")
             agent.replay_buffer = buffer

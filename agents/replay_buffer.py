@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Mapping
@@ -378,27 +379,8 @@ class ReplayBuffer:
 
     # -- persistence ---------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
-        """Write the buffer (stored transitions, position, fullness, spaces and RNG state) to an ``.npz`` file.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            File to write, used as given (no suffix is added).
-        overwrite : bool
-            Replace an existing file; by default an existing file is never touched.
-
-        Returns
-        -------
-        pathlib.Path
-            The file written.
-
-        Raises
-        ------
-        FileExistsError
-            If ``path`` exists and ``overwrite`` is False.
-        """
-        path = Path(path)
+    def _npz_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays of :meth:`save`'s ``.npz`` file: stored transitions plus a JSON ``meta`` entry."""
         size = len(self)
         arrays: dict[str, np.ndarray] = {}
         for index, key in enumerate(self._obs):
@@ -421,6 +403,41 @@ class ReplayBuffer:
             "rng_state": self.rng.bit_generator.state,
         }
         arrays["meta"] = np.array(json.dumps(meta))
+        return arrays
+
+    def to_bytes(self) -> bytes:
+        """The bytes :meth:`save` would write (for embedding the buffer in a checkpoint)."""
+        stream = io.BytesIO()
+        np.savez(stream, **self._npz_arrays())  # type: ignore[arg-type]
+        return stream.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ReplayBuffer:
+        """Rebuild a buffer from :meth:`to_bytes`; it continues exactly where the saved one stood."""
+        return cls.load(io.BytesIO(data))  # type: ignore[arg-type]
+
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the buffer (stored transitions, position, fullness, spaces and RNG state) to an ``.npz`` file.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File to write, used as given (no suffix is added).
+        overwrite : bool
+            Replace an existing file; by default an existing file is never touched.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is False.
+        """
+        path = Path(path)
+        arrays = self._npz_arrays()
 
         def write(temporary: str) -> None:
             with open(temporary, "wb") as handle:  # a handle, so np.savez adds no ".npz" suffix
