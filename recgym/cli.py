@@ -1,14 +1,19 @@
-"""The ``recgym`` command line: ``recgym demo`` (later issues add train, experiment, ab, serve)."""
+"""The ``recgym`` command line: ``recgym demo`` and ``recgym train`` (later issues add experiment, ab, serve)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 
-from recgym.envs.registration import SHORT_VIDEO_IDS
+from recgym.envs.registration import ENV_IDS, SHORT_VIDEO_IDS
+
+TRAIN_AGENTS = ("dqn", "ddpg")
+"""Agents of ``recgym train`` (``agents.train_run.AGENTS``, repeated here so that the parser needs no agents import)."""
 
 
 def _positive_int(text: str) -> int:
@@ -18,6 +23,26 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return value
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"must be a JSON object such as '{{\"n_users\": 50}}', got {text!r} ({error})") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"must be a JSON object such as '{{\"n_users\": 50}}', got {text!r}")
     return value
 
 
@@ -48,6 +73,40 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    # Agents sit above the environments, so the CLI imports them only when a command needs them.
+    from agents.comparison import format_comparison
+    from agents.train_run import train_and_compare
+
+    result = train_and_compare(
+        args.env,
+        args.agent,
+        args.steps,
+        logdir=args.logdir,
+        seed=args.seed,
+        run_name=args.run_name,
+        eval_every=args.eval_every,
+        eval_episodes=args.eval_episodes,
+        eval_seed=args.eval_seed,
+        num_envs=args.num_envs,
+        env_kwargs=args.env_kwargs,
+        agent_config=args.agent_config,
+        progress_bar=not args.no_progress,
+    )
+    config, training = result.config, result.training
+    print(
+        f"{args.agent.upper()} on {args.env}, seed {args.seed}: {training.num_timesteps:,} env steps in "
+        f"{training.wall_seconds:.0f} s with evaluations ({training.steps_per_second:,.0f} steps/s without them)"
+    )
+    print(
+        f"evaluated on {config['eval_episodes']:,} episodes of world seed {config['eval_seed']} "
+        "(mean return ± standard error, rates per step):"
+    )
+    print(format_comparison(result.table))
+    print(f"run written to {result.run_dir}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``recgym`` argument parser with one sub-command per job."""
     parser = argparse.ArgumentParser(prog="recgym", description="Recommendation policies in simulation.")
@@ -58,6 +117,52 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="world and policy seed (default 0)")
     demo.add_argument("--num-envs", type=_positive_int, default=32, help="concurrent sessions (default 32)")
     demo.set_defaults(handler=_demo)
+
+    train = commands.add_parser(
+        "train",
+        help="train a DQN or DDPG agent, compare it with the baselines, write a new run directory",
+        description="Train an agent, evaluate it periodically, compare it with the baselines of the env's family, and "
+        "write config, checkpoint, tables and a learning-curve figure into a new run directory (never an existing one).",
+    )
+    train.add_argument("--env", required=True, choices=ENV_IDS, metavar="ID", help=f"environment id: {', '.join(ENV_IDS)}")
+    train.add_argument("--agent", required=True, choices=TRAIN_AGENTS, help="dqn (Discrete actions) or ddpg (Box actions)")
+    train.add_argument(
+        "--steps", required=True, type=_positive_int, metavar="N", help="env steps to train (transitions, summed over envs)"
+    )
+    train.add_argument("--logdir", default="runs", metavar="DIR", help="parent directory of the run directories (default runs)")
+    train.add_argument("--seed", type=_non_negative_int, default=0, metavar="S", help="training world and agent seed (default 0)")
+    train.add_argument(
+        "--run-name",
+        metavar="NAME",
+        help="name of the run directory, refused if it exists (default {agent}_{env}_seed{seed}_{k})",
+    )
+    train.add_argument("--eval-every", type=_positive_int, metavar="N", help="env steps between evaluations (default steps/10)")
+    train.add_argument(
+        "--eval-episodes",
+        type=_positive_int,
+        metavar="N",
+        help="episodes per evaluation and per baseline (default 2000 short-video, n_users ratings)",
+    )
+    train.add_argument(
+        "--eval-seed",
+        type=_non_negative_int,
+        metavar="S",
+        help="evaluation world seed (default seed+10000 short-video, seed ratings)",
+    )
+    train.add_argument(
+        "--num-envs", type=_positive_int, metavar="N", help="training envs (default 16 short-video, n_users ratings)"
+    )
+    train.add_argument(
+        "--env-kwargs", type=_json_object, metavar="JSON", help="env keyword arguments as JSON, e.g. '{\"n_users\": 50}'"
+    )
+    train.add_argument(
+        "--agent-config",
+        type=_json_object,
+        metavar="JSON",
+        help="agent config fields to change, as JSON, e.g. '{\"learning_rate\": 1e-3}'",
+    )
+    train.add_argument("--no-progress", action="store_true", help="no progress bar or progress messages")
+    train.set_defaults(handler=_train)
     return parser
 
 
@@ -67,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except ValueError as error:  # a knob out of range: say so like any other bad argument
+    except (ValueError, FileExistsError) as error:  # a knob out of range, a run that exists: a usage error
         parser.error(str(error))
 
 
