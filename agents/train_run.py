@@ -218,7 +218,11 @@ def _plain(value: Any) -> Any:
 def write_json(path: str | os.PathLike[str], data: Mapping[str, Any]) -> Path:
     """Write ``data`` as indented JSON (NaN as null); never replaces an existing file."""
     text = json.dumps(_plain(data), indent=2, allow_nan=False) + "\n"
-    return write_new_file(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+
+    def write(temporary: str) -> None:
+        Path(temporary).write_text(text, encoding="utf-8")
+
+    return write_new_file(path, write)
 
 
 def _versions() -> dict[str, str]:
@@ -326,7 +330,8 @@ def train_and_compare(
     probe = gym.make(env_id, **kwargs)  # checks the env keywords (ValueError naming the bad one)
     try:
         action_space = probe.action_space
-        n_users = int(probe.unwrapped.core.config.n_users)
+        base: Any = probe.unwrapped  # a recgym env: its core holds the world's config
+        n_users = int(base.core.config.n_users)
     finally:
         probe.close()
     check_agent_fits(agent, env_id, action_space)
@@ -367,18 +372,21 @@ def train_and_compare(
         # The untrained agent, so that the learning curve starts where learning starts.
         evaluations: list[tuple[int, EvalResult]] = [(0, evaluate(learner, eval_env, eval_episodes, seed=eval_seed))]
         tensorboard.on_eval(evaluations[0][1], 0)
-        training = train(
-            learner,
-            env,
-            steps,
-            callbacks=[tensorboard],
-            seed=seed,
-            eval_env=eval_env,
-            eval_every=eval_every,
-            eval_episodes=eval_episodes,
-            eval_seed=eval_seed,
-            progress_bar=progress_bar,
-        )
+        try:
+            training = train(
+                learner,
+                env,
+                steps,
+                callbacks=[tensorboard],
+                seed=seed,
+                eval_env=eval_env,
+                eval_every=eval_every,
+                eval_episodes=eval_episodes,
+                eval_seed=eval_seed,
+                progress_bar=progress_bar,
+            )
+        finally:
+            tensorboard.close()  # train's on_end closes it too; this covers a run that fails or is interrupted
         if isinstance(learner, DDPG):
             learner.save(files["agent.pt"], replay_buffer=False)
         else:
