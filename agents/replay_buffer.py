@@ -8,6 +8,9 @@ of the MDP, so its target still bootstraps from the next observation.
 Transitions arrive in batches of ``n_envs`` (one per sub-env of a vector env) and are stored
 interleaved in one flat ring: the ``j``-th env of the ``t``-th :meth:`ReplayBuffer.add` call
 goes to slot ``(t * n_envs + j) % capacity``, so ``capacity`` counts transitions, not steps.
+:meth:`ReplayBuffer.extend` stores any number of transitions at once, in consecutive slots from
+``pos``: exactly what as many one-row adds would store, for a caller (such as a vector env's
+training loop that leaves out reset steps) whose batches vary in size.
 
 The buffer stores what it is given. With Gymnasium's ``next_step`` autoreset the caller passes the
 real final observation as ``next_obs`` of an ending transition and skips the reset step that
@@ -234,9 +237,15 @@ class ReplayBuffer:
         """Number of stored transitions."""
         return self.capacity if self.full else self.pos
 
-    def _batched(self, name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
-        """``value`` as ``(n_envs, *shape)``; a single env may also pass one unbatched ``shape`` value."""
+    def _batched(self, name: str, value: Any, shape: tuple[int, ...], rows: int | None = None) -> np.ndarray:
+        """``value`` as ``(n_envs, *shape)`` (one env may pass an unbatched ``shape`` value), or as ``(rows, *shape)``."""
         array = np.asarray(value)
+        if rows is not None:
+            if array.shape == (rows, *shape):
+                return array
+            raise ValueError(
+                f"{name} must have shape (n, *{shape}) with the same n = {rows} in every argument, got {array.shape}"
+            )
         if array.shape == (self.n_envs, *shape):
             return array
         if self.n_envs == 1 and array.shape == shape:
@@ -246,25 +255,51 @@ class ReplayBuffer:
             expected += f" or {shape}"
         raise ValueError(f"{name} must have shape {expected}, got {array.shape}")
 
-    def _observation_batch(self, name: str, value: Any) -> dict[str, np.ndarray]:
+    def _observation_batch(self, name: str, value: Any, rows: int | None = None) -> dict[str, np.ndarray]:
         if not self._is_dict:
-            return {"": self._batched(name, value, self._obs_specs[""][0])}
+            return {"": self._batched(name, value, self._obs_specs[""][0], rows)}
         if not isinstance(value, Mapping):
             raise ValueError(f"{name} must be a dict with keys {list(self._obs_specs)}, got {type(value).__name__}")
         if value.keys() != self._obs_specs.keys():
             missing = sorted(self._obs_specs.keys() - value.keys())
             unexpected = sorted(value.keys() - self._obs_specs.keys())
             raise ValueError(f"{name} must have the keys {list(self._obs_specs)}: missing {missing}, unexpected {unexpected}")
-        return {key: self._batched(f"{name}[{key!r}]", value[key], shape) for key, (shape, _) in self._obs_specs.items()}
+        return {key: self._batched(f"{name}[{key!r}]", value[key], shape, rows) for key, (shape, _) in self._obs_specs.items()}
 
-    def _write(self, store: np.ndarray, values: np.ndarray) -> None:
-        end = self.pos + self.n_envs
+    def _write(self, store: np.ndarray, values: np.ndarray, start: int) -> None:
+        """Write ``values`` (at most ``capacity`` rows) to consecutive slots from ``start``, wrapping around the ring."""
+        end = start + len(values)
         if end <= self.capacity:
-            store[self.pos : end] = values
+            store[start:end] = values
         else:
-            split = self.capacity - self.pos
-            store[self.pos :] = values[:split]
+            split = self.capacity - start
+            store[start:] = values[:split]
             store[: end - self.capacity] = values[split:]
+
+    def _store(
+        self,
+        obs: dict[str, np.ndarray],
+        next_obs: dict[str, np.ndarray],
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        terminated: np.ndarray,
+        truncated: np.ndarray,
+    ) -> None:
+        """Write ``n`` checked rows to the slots ``pos, pos + 1, ...`` (mod ``capacity``), as ``n`` one-row writes would."""
+        n = len(rewards)
+        # Of more rows than the ring holds, the first ones would be overwritten within this call: skip them.
+        skip = max(0, n - self.capacity)
+        start = (self.pos + skip) % self.capacity
+        for key, store in self._obs.items():
+            self._write(store, obs[key][skip:], start)
+            self._write(self._next_obs[key], next_obs[key][skip:], start)
+        self._write(self._actions, actions[skip:], start)
+        self._write(self._rewards, rewards[skip:], start)
+        self._write(self._terminated, terminated[skip:], start)
+        self._write(self._truncated, truncated[skip:], start)
+        end = self.pos + n
+        self.full = self.full or end >= self.capacity
+        self.pos = end % self.capacity
 
     def add(self, obs: Any, next_obs: Any, actions: Any, rewards: Any, terminated: Any, truncated: Any) -> None:
         """Store one transition per env, overwriting the oldest once the buffer is full.
@@ -293,22 +328,57 @@ class ReplayBuffer:
         ValueError
             If a shape or a ``Dict`` key does not match the spaces and ``n_envs``.
         """
-        batch_obs = self._observation_batch("obs", obs)
-        batch_next = self._observation_batch("next_obs", next_obs)
-        batch_actions = self._batched("actions", actions, self._action_shape)
-        batch_rewards = self._batched("rewards", rewards, ())
-        batch_terminated = self._batched("terminated", terminated, ())
-        batch_truncated = self._batched("truncated", truncated, ())
-        for key, store in self._obs.items():
-            self._write(store, batch_obs[key])
-            self._write(self._next_obs[key], batch_next[key])
-        self._write(self._actions, batch_actions)
-        self._write(self._rewards, batch_rewards)
-        self._write(self._terminated, batch_terminated)
-        self._write(self._truncated, batch_truncated)
-        end = self.pos + self.n_envs
-        self.full = self.full or end >= self.capacity
-        self.pos = end % self.capacity
+        self._store(
+            self._observation_batch("obs", obs),
+            self._observation_batch("next_obs", next_obs),
+            self._batched("actions", actions, self._action_shape),
+            self._batched("rewards", rewards, ()),
+            self._batched("terminated", terminated, ()),
+            self._batched("truncated", truncated, ()),
+        )
+
+    def extend(self, obs: Any, next_obs: Any, actions: Any, rewards: Any, terminated: Any, truncated: Any) -> None:
+        """Store ``n`` transitions (any ``n >= 0``, whatever ``n_envs`` is) in consecutive slots from ``pos``.
+
+        The buffer ends up exactly as after ``n`` calls of :meth:`add` on a one-env buffer, one row
+        each, in order: row ``i`` goes to slot ``(pos + i) % capacity``, so when ``n`` exceeds the
+        capacity only the last ``capacity`` rows remain. A training loop that drops rows (the reset
+        steps of a ``next_step`` vector env) stores the remaining ones with one call instead of a
+        loop. Everything is checked before anything is written.
+
+        Parameters
+        ----------
+        obs : array_like or dict of str to array_like
+            ``(n, *obs_shape)``, or a dict of such arrays for a ``Dict`` space.
+        next_obs : array_like or dict of str to array_like
+            Like ``obs``.
+        actions : array_like
+            ``(n,)`` codes for ``Discrete``, ``(n, *action_shape)`` for ``Box``.
+        rewards : array_like
+            ``(n,)``.
+        terminated : array_like
+            ``(n,)`` bool.
+        truncated : array_like
+            ``(n,)`` bool.
+
+        Raises
+        ------
+        ValueError
+            If a shape or a ``Dict`` key does not match the spaces, or the arguments disagree on ``n``.
+        """
+        first = next(iter(obs.values()), None) if isinstance(obs, Mapping) else obs
+        leading = np.shape(first)
+        if not leading:
+            raise ValueError(f"obs must be a batch with a leading dimension n (rows to store), got shape {leading}")
+        rows = leading[0]
+        batch_obs = self._observation_batch("obs", obs, rows)
+        batch_next = self._observation_batch("next_obs", next_obs, rows)
+        batch_actions = self._batched("actions", actions, self._action_shape, rows)
+        batch_rewards = self._batched("rewards", rewards, (), rows)
+        batch_terminated = self._batched("terminated", terminated, (), rows)
+        batch_truncated = self._batched("truncated", truncated, (), rows)
+        if rows:
+            self._store(batch_obs, batch_next, batch_actions, batch_rewards, batch_terminated, batch_truncated)
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -192,7 +192,11 @@ def test_save_load_round_trip_is_exact_and_continues_identically(tmp_path, space
     path = buffer.save(tmp_path / "buffer.npz")
     loaded = ReplayBuffer.load(path)
     assert (len(loaded), loaded.pos, loaded.full, loaded.capacity, loaded.n_envs) == (
-        len(buffer), buffer.pos, buffer.full, buffer.capacity, buffer.n_envs
+        len(buffer),
+        buffer.pos,
+        buffer.full,
+        buffer.capacity,
+        buffer.n_envs,
     )
     assert loaded.observation_space == buffer.observation_space and loaded.action_space == buffer.action_space
     assert check_consistent(loaded.get(np.arange(len(loaded))), space).tolist() == (
@@ -202,8 +206,9 @@ def test_save_load_round_trip_is_exact_and_continues_identically(tmp_path, space
         np.testing.assert_array_equal(loaded.sample(16).rewards, buffer.sample(16).rewards)
         for target in (buffer, loaded):
             add_marked(target, np.arange(3) + 500 + 3 * step, space)
-    np.testing.assert_array_equal(check_consistent(loaded.get(np.arange(len(loaded))), space),
-                                  check_consistent(buffer.get(np.arange(len(buffer))), space))
+    np.testing.assert_array_equal(
+        check_consistent(loaded.get(np.arange(len(loaded))), space), check_consistent(buffer.get(np.arange(len(buffer))), space)
+    )
 
 
 def test_save_refuses_to_overwrite_unless_asked(tmp_path):
@@ -251,8 +256,10 @@ def test_bad_construction_arguments_are_rejected():
 
 def test_add_rejects_wrong_shapes_and_leaves_the_buffer_unchanged():
     buffer = ReplayBuffer(BOX, spaces.Discrete(5), capacity=8, n_envs=2, seed=0)
-    obs, good = np.zeros((2, 2)), {"actions": [0, 1], "rewards": [0.0, 0.0], "terminated": [False, False],
-                                   "truncated": [False, False]}
+    obs, good = (
+        np.zeros((2, 2)),
+        {"actions": [0, 1], "rewards": [0.0, 0.0], "terminated": [False, False], "truncated": [False, False]},
+    )
     cases = {
         "obs": dict(obs=np.zeros((3, 2)), next_obs=obs, **good),
         "next_obs": dict(obs=obs, next_obs=np.zeros(2), **good),
@@ -300,3 +307,108 @@ def test_to_torch_keeps_values_and_gives_float_flags():
     assert tensors.terminated.dtype == tensors.truncated.dtype == tensors.rewards.dtype == torch.float32
     np.testing.assert_array_equal(tensors.observations["codes"].numpy(), batch.observations["codes"])
     np.testing.assert_array_equal((1 - tensors.terminated).numpy(), 1 - batch.terminated)
+
+
+# ---------------------------------------------------------------------------------------------- extend
+def stored(buffer):
+    """Everything a buffer holds that sampling can see: its transitions in slot order, ``pos`` and ``full``."""
+    return buffer.get(np.arange(len(buffer))), buffer.pos, buffer.full
+
+
+def assert_same_contents(buffer, reference):
+    (batch, pos, full), (expected, expected_pos, expected_full) = stored(buffer), stored(reference)
+    assert (pos, full) == (expected_pos, expected_full)
+    for name, value, want in zip(ReplayBatch._fields, batch, expected, strict=True):
+        if isinstance(want, dict):
+            assert value.keys() == want.keys(), name
+            for key in want:
+                np.testing.assert_array_equal(value[key], want[key], err_msg=f"{name}[{key}]")
+                assert value[key].dtype == want[key].dtype, f"{name}[{key}]"
+        else:
+            np.testing.assert_array_equal(value, want, err_msg=name)
+            assert value.dtype == want.dtype, name
+
+
+def marked_rows(markers, space):
+    """The six arguments of ``n`` marked transitions, batched."""
+    markers = np.asarray(markers, dtype=np.int64)
+    next_markers = markers + 1000 if isinstance(space, spaces.Box) else markers + 1
+    return (marked_obs(markers, space), marked_obs(next_markers, space), markers % 5, markers * 10.0, markers % 3 == 0,
+            markers % 4 == 0)  # fmt: skip
+
+
+def row(arguments, i):
+    return tuple({k: v[i] for k, v in a.items()} if isinstance(a, dict) else a[i] for a in arguments)
+
+
+@pytest.mark.parametrize("space", [BOX, DICT], ids=["box", "dict"])
+@pytest.mark.parametrize("n_envs", [1, 3])
+def test_extend_stores_exactly_what_row_by_row_adds_would(space, n_envs):
+    # Batch sizes cover empty batches, wrapping, a batch of exactly the capacity and batches larger than it.
+    capacity = 7
+    buffer = ReplayBuffer(space, spaces.Discrete(5), capacity=capacity, n_envs=n_envs, seed=0)
+    reference = ReplayBuffer(space, spaces.Discrete(5), capacity=capacity, seed=0)
+    marker = 1
+    for size in (0, 3, 1, 5, 7, 0, 16, 2, 9, 4):
+        arguments = marked_rows(np.arange(marker, marker + size), space)
+        marker += size
+        buffer.extend(*arguments)
+        for i in range(size):
+            reference.add(*row(arguments, i))
+        assert_same_contents(buffer, reference)
+    check_consistent(buffer.sample(200), space)
+
+
+def test_extend_casts_values_as_add_does():
+    # float64 observations, Python lists, integer flags and a Box action space: extend and add store the same values.
+    action_space = spaces.Box(-1, 1, (2,), np.float32)
+    buffer = ReplayBuffer(BOX, action_space, capacity=5, seed=0)
+    reference = ReplayBuffer(BOX, action_space, capacity=5, seed=0)
+    rng = np.random.default_rng(0)
+    for size in (3, 4):
+        arguments = (
+            rng.normal(size=(size, 2)),
+            rng.normal(size=(size, 2)).tolist(),
+            rng.uniform(-1, 1, (size, 2)),
+            rng.normal(size=size).tolist(),
+            rng.integers(0, 2, size),
+            [bool(flag) for flag in rng.integers(0, 2, size)],
+        )
+        buffer.extend(*arguments)
+        for i in range(size):
+            reference.add(*(np.asarray(a)[i] for a in arguments))
+        assert_same_contents(buffer, reference)
+
+
+def test_extend_rejects_bad_batches_and_leaves_the_buffer_unchanged():
+    buffer = ReplayBuffer(BOX, spaces.Discrete(5), capacity=8, seed=0)
+    reference = ReplayBuffer(BOX, spaces.Discrete(5), capacity=8, seed=0)
+    add_marked(buffer, 1)
+    add_marked(reference, 1)
+    good = dict(zip(("obs", "next_obs", "actions", "rewards", "terminated", "truncated"), marked_rows([2, 3], BOX), strict=True))
+    cases = {
+        "obs": good | {"obs": np.zeros((2, 3))},
+        "next_obs": good | {"next_obs": np.zeros((3, 2))},
+        "actions": good | {"actions": [0]},
+        "rewards": good | {"rewards": 1.0},
+        "terminated": good | {"terminated": [[False], [False]]},
+        "truncated": good | {"truncated": [False, False, False]},
+    }
+    for name, kwargs in cases.items():
+        with pytest.raises(ValueError, match=rf"^{name} must have shape \(n, \*\(\d*,?\)\) with the same n = 2"):
+            buffer.extend(**kwargs)
+    with pytest.raises(ValueError, match="leading dimension"):
+        buffer.extend(np.float32(1.0), *marked_rows([2], BOX)[1:])
+    with pytest.raises(ValueError, match=r"^obs must have shape"):  # one unbatched observation is read as 2 rows of 1 value
+        buffer.extend(np.zeros(2), *marked_rows([2, 3], BOX)[1:])
+    assert_same_contents(buffer, reference)
+
+    dict_buffer = ReplayBuffer(DICT, spaces.Discrete(5), capacity=8, seed=0)
+    obs, *rest = marked_rows([1, 2], DICT)
+    with pytest.raises(ValueError, match=r"missing \['flags'\]"):
+        dict_buffer.extend({k: v for k, v in obs.items() if k != "flags"}, obs, *rest[1:])
+    with pytest.raises(ValueError, match=r"obs\['codes'\] must have shape \(n, \*\(2,\)\) with the same n = 2"):
+        dict_buffer.extend(obs | {"codes": np.zeros((3, 2), np.int64)}, *rest)
+    with pytest.raises(ValueError, match="obs must be a dict"):
+        dict_buffer.extend(np.zeros((2, 4)), *rest)
+    assert len(dict_buffer) == 0 and dict_buffer.pos == 0
