@@ -404,12 +404,6 @@ def _rows(observations: Observations) -> int:
     return len(observations)
 
 
-def _row(observations: Observations, index: int) -> Observations:
-    if isinstance(observations, Mapping):
-        return {key: value[index] for key, value in observations.items()}
-    return observations[index]
-
-
 # ---------------------------------------------------------------------------------------------- agent
 class DQN(Agent):
     """Deep Q-network agent with a target network, Double DQN and a bounded replay buffer.
@@ -588,13 +582,48 @@ class DQN(Agent):
         numpy.ndarray
             ``(n,)`` int64.
         """
-        greedy = self.q_values(observations).argmax(dim=1).cpu().numpy().astype(np.int64)
         if deterministic:
-            return greedy
-        n = len(greedy)
+            return self._greedy(observations)
+        n = self._batch_rows(observations)
         explore = self.rng.random(n) < self.epsilon
         random_actions = self.rng.integers(0, self.n_actions, size=n)
-        return np.where(explore, random_actions, greedy)
+        if explore.all():
+            # Every row explores: the greedy actions would be discarded, so skip the forward pass
+            # (it draws nothing from self.rng, so the actions and the generator's state are as with it).
+            return random_actions
+        return np.where(explore, random_actions, self._greedy(observations))
+
+    def _greedy(self, observations: Observations) -> np.ndarray:
+        # q_values' computation under inference_mode, which dispatches with less overhead than
+        # no_grad (a one-row forward pass is mostly overhead); the actions leave as NumPy.
+        with torch.inference_mode():
+            return self.q_network(self._to_device(observations)).argmax(dim=1).cpu().numpy().astype(np.int64)
+
+    def _batch_rows(self, observations: Observations) -> int:
+        """Rows ``n`` of a batch of observations; a ``ValueError`` for what is clearly not a batch.
+
+        The check is loose (the network checks the rest when it runs) but never rejects a batch the
+        network accepts; it raises before ε's draws, so a rejected call leaves the generator as it was.
+        """
+        space = self.observation_space
+        if isinstance(observations, Mapping):  # the network reads only the space's keys (the layout's fields)
+            keys = [key for key in space.spaces if key in observations] if isinstance(space, spaces.Dict) else observations
+            arrays = [observations[key] for key in keys]
+        else:
+            arrays = [observations]
+        shapes = [tuple(np.shape(array)) for array in arrays]
+        box = space if isinstance(space, spaces.Box) else None
+        if (
+            not shapes
+            or not all(shapes)
+            or len({shape[0] for shape in shapes}) != 1
+            or (box is not None and not isinstance(observations, Mapping) and shapes[0][1:] != box.shape)
+        ):
+            raise ValueError(
+                f"observations must be a batch (n, *obs_shape), or one (n, ...) array per key of a Dict space, got shapes "
+                f"{shapes} (add a leading batch dimension for a single observation)"
+            )
+        return shapes[0][0]
 
     # -- learning ------------------------------------------------------------------------------
 
@@ -622,9 +651,8 @@ class DQN(Agent):
                 f"{n} observations, {_rows(next_observations)} next observations, {len(actions)} actions, "
                 f"{len(rewards)} rewards, {len(terminated)} terminated and {len(truncated)} truncated"
             )
-        add = self.replay_buffer.add
-        for i in range(n):
-            add(_row(observations, i), _row(next_observations, i), actions[i], rewards[i], terminated[i], truncated[i])
+        # One call for the batch: the rows land in consecutive slots, as n one-row adds would put them.
+        self.replay_buffer.extend(observations, next_observations, actions, rewards, terminated, truncated)
         self.num_timesteps += n
 
     def td_targets(self, batch: TensorBatch) -> torch.Tensor:

@@ -11,7 +11,7 @@ from helpers import SMALL_WORLD
 
 from agents.dqn import DQN, DQNConfig, PerActionQNetwork, epsilon_at
 from agents.networks import QNetwork, polyak_update
-from agents.replay_buffer import TensorBatch
+from agents.replay_buffer import ReplayBatch, ReplayBuffer, TensorBatch
 from agents.training import evaluate, train
 
 
@@ -412,3 +412,86 @@ def test_save_load_with_a_layout_and_dict_observations(tmp_path):
     torch.testing.assert_close(loaded.q_values(obs), agent.q_values(obs), rtol=0, atol=0)
     assert len(loaded.replay_buffer) == len(agent.replay_buffer) == 40
     assert loaded.update() == agent.update()  # nothing due: same counters
+
+
+# ---------------------------------------------------------------------------------------------- batched observe, act
+def _rows_of(observations, rows):
+    return {key: value[rows] for key, value in observations.items()} if isinstance(observations, dict) else observations[rows]
+
+
+@pytest.mark.parametrize("mode", ["box", "dict"])
+def test_observe_stores_a_batch_exactly_as_row_by_row_adds_would(mode):
+    # observe stores its rows with one ReplayBuffer.extend; a one-env buffer fed the same rows one add at a time
+    # (what observe did before) must hold the same transitions in the same slots, through wrap-arounds.
+    kwargs = SMALL_WORLD | ({"observation_mode": "dict"} if mode == "dict" else {})
+    env = gym.make_vec("RecGym-ShortVideo-v0", num_envs=5, vectorization_mode="vector_entry_point", **kwargs)
+    agent = DQN.for_env(env, DQNConfig(buffer_size=23, exploration_steps=10, learning_starts=10**6, seed=0))
+    reference = ReplayBuffer(env.single_observation_space, env.single_action_space, 23)
+    rng = np.random.default_rng(1)
+    obs, _ = env.reset(seed=0)
+    for step in range(14):
+        actions = rng.integers(0, 10, 5)
+        next_obs, rewards, terminated, truncated, _ = env.step(actions)
+        rows = rng.random(5) < 0.7 if step != 3 else np.zeros(5, bool)  # any subset of the envs, none included
+        arguments = (
+            _rows_of(obs, rows),
+            actions[rows],
+            rewards[rows],
+            _rows_of(next_obs, rows),
+            terminated[rows],
+            truncated[rows],
+        )
+        agent.observe(*arguments)
+        o, a, r, o2, te, tr = arguments
+        for i in range(int(rows.sum())):
+            reference.add(*(_rows_of(value, i) for value in (o, o2, a, r, te, tr)))
+        obs = next_obs
+    buffer = agent.replay_buffer
+    assert agent.num_timesteps > buffer.capacity and buffer.full
+    assert (buffer.pos, buffer.full) == (reference.pos, reference.full)
+    every = np.arange(buffer.capacity)
+    for name, value, expected in zip(ReplayBatch._fields, buffer.get(every), reference.get(every), strict=True):
+        for key in expected if isinstance(expected, dict) else [None]:
+            got, want = (value[key], expected[key]) if key is not None else (value, expected)
+            np.testing.assert_array_equal(got, want, err_msg=f"{name} {key}")
+            assert got.dtype == want.dtype
+
+
+@pytest.mark.parametrize("epsilon", [1.0, 0.6, 0.0])
+@pytest.mark.parametrize("n", [1, 6])
+def test_act_returns_exactly_the_greedy_actions_and_draws_of_the_epsilon_greedy_rule(epsilon, n):
+    # The rule act implemented before skipping the network when every row explores: greedy actions first, then
+    # one uniform draw and one random action per row from the agent's generator.
+    agent, _ = chain_agent(epsilon_start=epsilon, epsilon_end=epsilon, exploration_steps=0)
+    obs = chain_states()[np.arange(n) % 5]
+    expected_rng = copy.deepcopy(agent.rng)
+    for _ in range(30):
+        greedy = agent.q_values(obs).argmax(dim=1).numpy().astype(np.int64)
+        explore = expected_rng.random(n) < epsilon
+        expected = np.where(explore, expected_rng.integers(0, 2, size=n), greedy)
+        actions = agent.act(obs)
+        np.testing.assert_array_equal(actions, expected)
+        assert actions.dtype == np.int64 and actions.shape == (n,)
+    assert agent.rng.bit_generator.state == expected_rng.bit_generator.state
+
+
+def test_act_skips_the_network_only_when_every_row_explores_and_still_checks_the_batch(monkeypatch):
+    agent, _ = chain_agent(epsilon_start=1.0, epsilon_end=1.0, exploration_steps=0)
+    calls = []
+    forward = agent.q_network.forward
+    monkeypatch.setattr(agent.q_network, "forward", lambda observations: calls.append(len(observations)) or forward(observations))
+    states = chain_states()
+    agent.act(states)
+    assert calls == []  # ε = 1: every row explores
+    agent.act(states, deterministic=True)
+    assert calls == [5]
+    state = copy.deepcopy(agent.rng.bit_generator.state)
+    for bad in (states[0], states[:, :3], np.float32(1.0)):
+        with pytest.raises(ValueError, match="leading batch dimension"):
+            agent.act(bad)
+    assert agent.rng.bit_generator.state == state  # rejected before any draw
+    half, _ = chain_agent(epsilon_start=0.5, epsilon_end=0.5, exploration_steps=0)
+    monkeypatch.setattr(half.q_network, "forward", lambda observations: calls.append(len(observations)) or forward(observations))
+    calls.clear()
+    half.act(np.repeat(states, 8, axis=0))  # 40 rows: some exploit, so the network runs on the whole batch
+    assert calls == [40]
