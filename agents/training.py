@@ -40,6 +40,7 @@ from gymnasium.vector import AutoresetMode
 from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
 from agents.base import Agent, Observations
+from agents.batch_of_one import BatchOfOne
 
 OUTCOME_RATES = {"watched": "watch_rate", "liked": "like_rate", "skipped": "skip_rate", "session_end": "end_rate"}
 """``info["outcome"]`` values and the rate each one is reported as."""
@@ -205,16 +206,16 @@ class Callback:
 
 # ---------------------------------------------------------------------------------------------- helpers
 def as_vector_env(env: gym.Env | gym.vector.VectorEnv) -> gym.vector.VectorEnv:
-    """``env`` itself if it is a vector env, else a one-env ``SyncVectorEnv`` around it (same-step autoreset)."""
+    """``env`` itself if it is a vector env, else a :class:`~agents.batch_of_one.BatchOfOne` around it (same-step autoreset)."""
     if isinstance(env, gym.vector.VectorEnv):
         return env
     if not isinstance(env, gym.Env):
         raise ValueError(f"env must be a gymnasium.Env or gymnasium.vector.VectorEnv, got {type(env).__name__}")
-    return gym.vector.SyncVectorEnv([lambda: env], autoreset_mode=AutoresetMode.SAME_STEP)
+    return BatchOfOne(env)
 
 
 def _base_env(env: gym.Env | gym.vector.VectorEnv) -> Any:
-    envs = getattr(env, "envs", None)  # SyncVectorEnv around single envs
+    envs = getattr(env, "envs", None)  # SyncVectorEnv or BatchOfOne around single envs
     return (envs[0] if envs else env).unwrapped
 
 
