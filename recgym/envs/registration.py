@@ -18,7 +18,9 @@ FATIGUE_DEFAULTS: Mapping[str, Any] = {
 SHORT_VIDEO_IDS = ("RecGym-ShortVideo-v0", "RecGym-ShortVideoFatigue-v0")
 RATINGS_IDS = ("RecGym-Ratings-v0", "RecGym-RatingsEmbedding-v0")
 ENV_IDS = SHORT_VIDEO_IDS + RATINGS_IDS
-"""Every registered id."""
+"""Every registered id of a local environment."""
+REMOTE_ID = "RecGym-Remote-v0"
+"""A client of ``recgym serve``: ``gym.make(REMOTE_ID, url=..., env_id=...)`` (needs the ``serve`` extra)."""
 
 
 def register_envs() -> None:
@@ -40,3 +42,6 @@ def register_envs() -> None:
         # Truncation is each env's own ``max_steps`` knob (the short-video observation bounds depend on
         # it), so no TimeLimit wrapper is registered.
         gym.register(id=env_id, entry_point=entry_point, vector_entry_point=vector_entry_point, kwargs=kwargs)
+    if REMOTE_ID not in gym.registry:
+        # The module imports its HTTP client only when an env is made, so registering needs no extra.
+        gym.register(id=REMOTE_ID, entry_point="recgym.serve.client:RemoteEnv")
