@@ -1,4 +1,4 @@
-"""The ``recgym`` command line: ``recgym demo`` and ``recgym train`` (later issues add experiment, ab, serve)."""
+"""The ``recgym`` command line: ``recgym demo``, ``recgym train`` and ``recgym serve`` (later issues add experiment, ab)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,23 @@ def _non_negative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+    if not 0.0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _non_negative_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number in 0..65535 (0: any free port), got {text!r}")
     return value
 
 
@@ -107,6 +124,37 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    # The server's libraries are the optional ``serve`` extra, imported only by this command.
+    try:
+        from recgym.serve.app import create_app
+        from recgym.serve.server import DEFAULT_HOST, bind, serve_forever, url_of
+    except ImportError as error:
+        raise ValueError(f"recgym serve needs the serve extra ({error.name} is not installed): pip install 'recgym[serve]'") \
+            from None
+    app = create_app(
+        args.env,
+        env_kwargs=args.env_kwargs,
+        max_clients=args.max_clients,
+        idle_timeout=args.idle_timeout,
+        max_body_bytes=args.max_body_bytes,
+        seed=args.seed,
+    )
+    try:
+        sock = bind(args.host, args.port)
+    except (OSError, OverflowError) as error:
+        raise ValueError(f"cannot listen on --host {args.host} --port {args.port}: {error}") from None
+    url = url_of(sock)
+    if args.host != DEFAULT_HOST:
+        print(f"warning: listening on {args.host}, not only on this machine's loopback: anyone who can reach it can "
+              "use the server", file=sys.stderr)
+    print(f"recgym serves {args.env} at {url} (API docs {url}/docs, schema {url}/openapi.json); server seed "
+          f"{app.state.seed}; at most {args.max_clients} clients, idle ones dropped after {args.idle_timeout:g} s. "
+          "Ctrl-C stops it.", flush=True)
+    serve_forever(app, sock, access_log=args.access_log)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``recgym`` argument parser with one sub-command per job."""
     parser = argparse.ArgumentParser(prog="recgym", description="Recommendation policies in simulation.")
@@ -163,6 +211,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--no-progress", action="store_true", help="no progress bar or progress messages")
     train.set_defaults(handler=_train)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve an environment over HTTP: Gymnasium sessions, and the course's rating protocol on RecGym-Ratings-v0",
+        description="Serve one env id over HTTP, one env per client: a Gymnasium API (POST /sessions, .../reset, .../step, "
+        "GET /spaces; the client is gym.make('RecGym-Remote-v0', url=...)) and, for RecGym-Ratings-v0, the course's "
+        "GET /reset?user_id=X and GET /predict?user_id=X&predicted_score=s. Needs the serve extra.",
+    )
+    serve.add_argument("--env", required=True, choices=ENV_IDS, metavar="ID", help=f"environment id: {', '.join(ENV_IDS)}")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0: any free port, printed at start)")
+    serve.add_argument(
+        "--env-kwargs",
+        type=_json_object,
+        metavar="JSON",
+        help="keyword arguments of every client's env, e.g. '{\"n_users\": 50}'",
+    )
+    serve.add_argument("--max-clients", type=_positive_int, default=64, metavar="N",
+                       help="most sessions at once; a new client beyond it gets 503 (default 64)")
+    serve.add_argument("--idle-timeout", type=_positive_float, default=300.0, metavar="SECONDS",
+                       help="drop a session after this long without requests (default 300)")
+    serve.add_argument("--max-body-bytes", type=_positive_int, default=65536, metavar="N",
+                       help="largest request body; larger ones get 413 (default 65536, at least 1024)")
+    serve.add_argument("--seed", type=_non_negative_int, metavar="S",
+                       help="seed of the server's generator, which draws the seeds of resets that name none (default: random)")
+    serve.add_argument("--access-log", action="store_true", help="log every request (off by default: it costs throughput)")
+    serve.set_defaults(handler=_serve)
     return parser
 
 

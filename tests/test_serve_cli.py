@@ -1,0 +1,111 @@
+"""``recgym serve`` as a user runs it (a subprocess on a free loopback port), its usage errors, and recgym without
+the serve extra: importing works, and the remote env and the command say what to install."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from serve_support import require_serve_extra
+
+from recgym.cli import main
+
+require_serve_extra()
+
+import httpx  # noqa: E402
+
+BLOCK_SERVE_EXTRA = textwrap.dedent(
+    """
+    import importlib.abc, sys
+
+    class Block(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("fastapi", "uvicorn", "httpx", "starlette"):
+                raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+            return None
+
+    sys.meta_path.insert(0, Block())
+    """
+)
+
+
+def test_serve_command_serves_the_protocol_and_stops_cleanly_on_ctrl_c():
+    env_kwargs = json.dumps({"n_users": 10, "n_items": 8, "n_history": 2})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recgym.cli", "serve", "--env", "RecGym-Ratings-v0", "--port", "0", "--seed", "4",
+         "--env-kwargs", env_kwargs, "--max-clients", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        banner = process.stdout.readline()
+        assert banner.startswith("recgym serves RecGym-Ratings-v0 at http://127.0.0.1:"), banner
+        url = banner.split(" at ")[1].split(" ")[0]
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                health = httpx.get(url + "/health").json()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.05)
+        assert health["max_clients"] == 3 and health["sessions"] == 0
+        answer = httpx.get(url + "/reset", params={"user_id": "aaaa"}).json()
+        assert answer["nb_users"] == 10 and len(answer["rating_history"]) == 20
+        predicted = httpx.get(url + "/predict", params={"user_id": "aaaa", "predicted_score": 0.761}).json()
+        assert set(predicted) == {"rating", "next_user", "next_item"}
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve"], "the following arguments are required: --env"),
+        (["serve", "--env", "RecGym-Remote-v0"], "argument --env: invalid choice: 'RecGym-Remote-v0'"),
+        (["serve", "--env", "RecGym-Ratings-v0", "--port", "70000"], "must be a port number in 0..65535"),
+        (["serve", "--env", "RecGym-Ratings-v0", "--max-clients", "0"], "argument --max-clients: must be a positive integer"),
+        (["serve", "--env", "RecGym-Ratings-v0", "--idle-timeout", "nan"], "argument --idle-timeout: must be a positive number"),
+        (["serve", "--env", "RecGym-Ratings-v0", "--max-body-bytes", "10"], "max_body_bytes must be >= 1024, got 10"),
+        (["serve", "--env", "RecGym-Ratings-v0", "--env-kwargs", '{"n_users": -1}'], "n_users must be >= 1, got -1"),
+        (["serve", "--env", "RecGym-Ratings-v0", "--env-kwargs", "[1]"], "must be a JSON object"),
+        (["serve", "--env", "RecGym-Ratings-v0", "--host", "192.0.2.1"], "cannot listen on --host 192.0.2.1 --port 8000"),
+    ],
+)
+def test_serve_usage_errors_exit_2_and_say_what_is_wrong(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def _without_serve_extra(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", BLOCK_SERVE_EXTRA + textwrap.dedent(code)], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_recgym_works_without_the_serve_extra_and_says_what_to_install():
+    result = _without_serve_extra(
+        """
+        import gymnasium as gym
+        import recgym
+        assert "RecGym-Remote-v0" in gym.registry
+        env = gym.make("RecGym-Ratings-v0", n_users=5, n_items=5)
+        env.reset(seed=0)
+        try:
+            gym.make("RecGym-Remote-v0", url="http://127.0.0.1:1")
+        except ImportError as error:
+            print("IMPORT ERROR:", error)
+        from recgym.cli import main
+        main(["serve", "--env", "RecGym-Ratings-v0"])
+        """
+    )
+    assert "IMPORT ERROR: RecGym-Remote-v0 needs the HTTP client httpx, which is not installed: " \
+           "pip install 'recgym[serve]'" in result.stdout, result.stderr
+    assert result.returncode == 2
+    assert "recgym serve needs the serve extra (fastapi is not installed): pip install 'recgym[serve]'" in result.stderr
