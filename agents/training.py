@@ -41,14 +41,14 @@ from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
 from agents.base import Agent, Observations
 from agents.batch_of_one import BatchOfOne
-
-OUTCOME_RATES = {"watched": "watch_rate", "liked": "like_rate", "skipped": "skip_rate", "session_end": "end_rate"}
-"""``info["outcome"]`` values and the rate each one is reported as."""
+from recgym.metrics import OUTCOME_RATES, catalogue_coverage, outcome_counts, rates_from_counts
+from recgym.wrappers import catalogue_facts, env_info, transition_infos
+from recgym.wrappers.episode_metrics import ITEM_KEYS
 
 MEAN_INFO_KEYS = ("watch_seconds", "regret")
 """Numeric ``info`` keys reported as per-step means when an env provides them."""
 
-ITEM_INFO_KEYS = ("video", "item")
+ITEM_INFO_KEYS = ITEM_KEYS
 """``info`` keys naming the shown item, for catalogue coverage (first one present wins)."""
 
 
@@ -214,19 +214,9 @@ def as_vector_env(env: gym.Env | gym.vector.VectorEnv) -> gym.vector.VectorEnv:
     return BatchOfOne(env)
 
 
-def _base_env(env: gym.Env | gym.vector.VectorEnv) -> Any:
-    envs = getattr(env, "envs", None)  # SyncVectorEnv or BatchOfOne around single envs
-    return (envs[0] if envs else env).unwrapped
-
-
 def catalogue_size(env: gym.Env | gym.vector.VectorEnv) -> int | None:
     """Number of items a recgym env can show (``n_videos`` or ``n_items`` of its config), or None if unknown."""
-    config = getattr(getattr(_base_env(env), "core", None), "config", None)
-    for name in ("n_videos", "n_items"):
-        value = getattr(config, name, None)
-        if isinstance(value, int | np.integer) and value > 0:
-            return int(value)
-    return None
+    return catalogue_facts(env).catalogue_size
 
 
 def _take(observations: Observations, mask: np.ndarray | slice) -> Observations:
@@ -248,42 +238,6 @@ def _with_final(next_obs: Observations, final_obs: np.ndarray, done: np.ndarray)
     for i in rows:
         patched_rows[i] = final_obs[i]
     return patched_rows
-
-
-def _step_infos(infos: dict[str, Any], done: np.ndarray) -> dict[str, Any]:
-    """The info of a same-step autoreset step as it describes the transitions: ended envs' rows from ``final_info``."""
-    final = infos.get("final_info")
-    if final is None or not done.any():
-        return infos
-    merged = dict(infos)
-    for key, value in final.items():
-        if key.startswith("_"):
-            continue
-        rows = done & final.get(f"_{key}", done)
-        current = infos.get(key)
-        if current is None or np.asarray(current).dtype != np.asarray(value).dtype:
-            current = np.array(value, copy=True)
-            mask = np.zeros(len(done), dtype=bool)
-        else:
-            current = np.array(current, copy=True)
-            mask = np.array(infos.get(f"_{key}", np.ones(len(done), dtype=bool)), copy=True)
-        current[rows] = np.asarray(value)[rows]
-        mask[done] = rows[done]
-        merged[key], merged[f"_{key}"] = current, mask
-    return merged
-
-
-def _env_info(infos: Mapping[str, Any], index: int) -> dict[str, Any]:
-    """One env's entries of a vector info dict (keys whose ``_key`` mask is set for it)."""
-    single = {}
-    for key, value in infos.items():
-        if key.startswith("_") or key in ("final_obs", "final_info"):
-            continue
-        mask = infos.get(f"_{key}")
-        if mask is None or mask[index]:
-            item = value[index]
-            single[key] = item.item() if isinstance(item, np.generic) else item
-    return single
 
 
 @contextlib.contextmanager
@@ -337,8 +291,8 @@ class InfoMetrics:
             rows = mask & infos.get("_outcome", mask)
             if rows.any():
                 outcomes = infos["outcome"][rows]
-                for name in self._outcomes:
-                    self._outcomes[name] += int(np.count_nonzero(outcomes == name))
+                for name, count in outcome_counts(outcomes).items():
+                    self._outcomes[name] += count
                 self._n_outcomes += len(outcomes)
         for key in ITEM_INFO_KEYS:
             if key in infos:
@@ -351,11 +305,12 @@ class InfoMetrics:
         """The metrics accumulated since :meth:`clear` (coverage: since construction); absent ones are left out."""
         result = {key: self._sums[key] / self._counts[key] for key in MEAN_INFO_KEYS if self._counts[key]}
         if self._n_outcomes:
-            result |= {rate: self._outcomes[name] / self._n_outcomes for name, rate in OUTCOME_RATES.items()}
+            result |= rates_from_counts(self._outcomes, self._n_outcomes)
         if self._seen:
             result["distinct_items"] = float(len(self._seen))
             if self.catalogue_size:
-                result["coverage"] = len(self._seen) / self.catalogue_size
+                seen = np.fromiter(self._seen, dtype=np.int64, count=len(self._seen))
+                result["coverage"] = catalogue_coverage(seen, self.catalogue_size)
         return result
 
 
@@ -459,7 +414,7 @@ def _evaluate(
         observations, rewards, terminated, truncated, infos = env.step(np.asarray(act(observations)))
         counted = ~resetting & (ordinal < episodes)
         if mode == AutoresetMode.SAME_STEP:
-            infos = _step_infos(infos, terminated | truncated)
+            infos = transition_infos(infos, terminated | truncated)
         metrics.add(infos, counted)
         returns[ordinal[counted]] += rewards[counted]
         lengths[ordinal[counted]] += 1
@@ -597,7 +552,7 @@ def train(
                 stored_next = next_observations
                 if mode == AutoresetMode.SAME_STEP and done.any():
                     stored_next = _with_final(next_observations, infos["final_obs"], done)
-                    infos = _step_infos(infos, done)
+                    infos = transition_infos(infos, done)
                 if valid.any():
                     rows = slice(None) if valid.all() else valid
                     agent.observe(
@@ -670,7 +625,7 @@ class _Episodes:
         self._length += valid
         records = [
             EpisodeRecord(
-                int(i), float(self._return[i]), int(self._length[i]), bool(terminated[i]), num_timesteps, _env_info(infos, int(i))
+                int(i), float(self._return[i]), int(self._length[i]), bool(terminated[i]), num_timesteps, env_info(infos, int(i))
             )
             for i in np.flatnonzero(done)
         ]
