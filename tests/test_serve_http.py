@@ -349,3 +349,34 @@ def test_max_clients_and_idle_expiry():
         assert answer.status_code == 404 and "expired after 0.4 s" in answer.json()["detail"]
         assert app.state.store.expired_total == 2
         json.dumps(http.get("/health").json())
+
+
+def test_a_busy_session_waits_in_a_thread_and_the_event_loop_keeps_answering():
+    """A request on a session held elsewhere goes to the thread pool; meanwhile the loop answers other requests."""
+    app = create_app("RecGym-Ratings-v0", env_kwargs={"n_users": 5, "n_items": 5}, seed=0)
+    with BackgroundServer(app) as server, httpx.Client(base_url=server.url) as http:
+        client_id = http.post("/sessions").json()["client_id"]
+        assert http.post(f"/sessions/{client_id}/reset", json={"seed": 1}).status_code == 200
+        held, release = threading.Event(), threading.Event()
+
+        def hold():
+            with app.state.store.use("gym", client_id):
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        held.wait(10)
+        answers = {}
+        stepper = threading.Thread(target=lambda: answers.update(step=httpx.post(
+            f"{server.url}/sessions/{client_id}/step", json={"action": 1}, timeout=20)))
+        stepper.start()
+        time.sleep(0.3)
+        assert stepper.is_alive()  # waiting for the session
+        start = time.perf_counter()
+        assert http.get("/health").status_code == 200
+        assert time.perf_counter() - start < 0.5  # the loop is not blocked by the waiting request
+        release.set()
+        stepper.join(20)
+        holder.join(20)
+        assert answers["step"].status_code == 200 and answers["step"].json()["truncated"] is False

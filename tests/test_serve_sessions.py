@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from recgym.serve.sessions import ServerFull, SessionNotFound, SessionStore
+from recgym.serve.sessions import ServerFull, SessionBusy, SessionNotFound, SessionStore
 
 
 class FakeClock:
@@ -105,3 +105,16 @@ def test_requests_on_one_session_run_one_after_the_other():
     assert max(overlaps) == 1
     with store.use("gym", "a") as session:
         assert len(session.state) == 800
+
+
+def test_a_non_blocking_use_of_a_busy_session_raises_at_once(clock):
+    store = SessionStore(max_clients=4, idle_timeout=10.0, clock=clock)
+    store.create("gym", "a", 1)
+    with store.use("gym", "a"):
+        with pytest.raises(SessionBusy, match="serving another request"), store.use("gym", "a", blocking=False):
+            pass
+        assert store.peek("gym", "a") == 1
+    with store.use("gym", "a", blocking=False) as session:  # free again
+        assert session.active == 1
+    clock.now += 11
+    assert store.expire() == 1  # the failed attempt left the session inactive

@@ -10,10 +10,14 @@ Two APIs share the app:
   ``GET /predict?user_id=X&predicted_score=s`` (``recgym.serve.rating_protocol``), and
   ``GET /score?user_id=X`` for the prediction error so far.
 
-Env calls are CPU-bound and an env is not thread-safe: the endpoints are plain functions, which
-FastAPI runs in its thread pool (the event loop keeps accepting and parsing requests), and each
-session has a lock, so one client's requests run one after the other. Every malformed request gets
-a 4xx answer ``{"detail": "what is wrong"}``; the OpenAPI schema is at ``/openapi.json``.
+Env calls are CPU-bound and an env is not thread-safe, so each session has a lock and one client's
+requests run one after the other. Short calls (a step, a prediction: 50-150 us of env work) run on
+the event loop itself when their session is free: that is cheaper than handing them to a worker
+thread, and worker threads would contend with the loop for the GIL. Calls that draw a world (a
+seeded reset, a new session, the protocol's ``/reset``: milliseconds to tens of milliseconds) run
+in FastAPI's thread pool, so they never stall other clients (``benchmarks/bench_serve.py`` measures
+the loop's responsiveness with ``/health``). Every malformed request gets a 4xx answer
+``{"detail": "what is wrong"}``; the OpenAPI schema is at ``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -32,6 +36,7 @@ from fastapi import Body, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import recgym
@@ -54,7 +59,7 @@ from recgym.serve.schemas import (
     StepRequest,
     StepResponse,
 )
-from recgym.serve.sessions import CLIENT_ID_PATTERN, ServerFull, SessionNotFound, SessionStore
+from recgym.serve.sessions import CLIENT_ID_PATTERN, ServerFull, Session, SessionBusy, SessionNotFound, SessionStore
 
 DEFAULT_MAX_CLIENTS = 64
 DEFAULT_IDLE_TIMEOUT = 300.0
@@ -234,25 +239,47 @@ def create_app(
     def make_env() -> gym.Env:
         return gym.make(env_id, **env_kwargs)
 
+    async def on_session(kind: str, client_id: str, work: Callable[[Session], Response], *, heavy: bool) -> Response:
+        """Run ``work`` on a held session: on the event loop when it is short and the session is free, else in a thread.
+
+        A short env call (a step: 50-150 us) costs less than the hand-over to a worker thread, and worker
+        threads contend for the GIL with the event loop; world building (tens of ms) would stall every
+        other client, so it goes to the thread pool, as does a request whose session is busy.
+        """
+        if not heavy:
+            try:
+                with _http_errors(), store.use(kind, client_id, blocking=False) as session:
+                    return work(session)
+            except SessionBusy:
+                pass
+
+        def in_thread() -> Response:
+            with _http_errors(), store.use(kind, client_id) as session:
+                return work(session)
+
+        return await run_in_threadpool(in_thread)
+
     # ------------------------------------------------------------------ service
     @app.get("/", summary="what this server serves")
-    def hello() -> dict[str, Any]:
+    async def hello() -> dict[str, Any]:
         return {"service": "recgym", "version": recgym.__version__, "env_id": env_id, "docs": "/docs",
                 "openapi": "/openapi.json", "rating_protocol": env_id == RATING_PROTOCOL_ENV_ID}
 
     @app.get("/health", summary="liveness and session counts")
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
+        # Answered on the event loop itself, so its latency shows whether anything blocks the loop.
         return {"status": "ok", "env_id": env_id, "sessions": len(store), "max_clients": store.max_clients,
                 "idle_timeout": store.idle_timeout, "expired": store.expired_total}
 
     # ------------------------------------------------------------------ Gymnasium over HTTP
     @app.get("/spaces", summary="the served env id and its spaces", response_model=SpacesResponse)
-    def get_spaces() -> dict[str, Any]:
+    async def get_spaces() -> dict[str, Any]:
         return spaces_json
 
     @app.post("/sessions", status_code=201, summary="start a session: a new env and its client id",
               response_model=None, responses={201: {"model": SessionResponse}, **_ERRORS})
     def create_session(request: Annotated[CreateSessionRequest | None, Body()] = None) -> Response:
+        # A plain function: FastAPI runs it in the thread pool (making an env allocates its arrays).
         if request is not None and request.env_id is not None and request.env_id != env_id:
             raise HTTPException(422, _detail(f"this server serves {env_id!r}, not {request.env_id!r}"))
         with _http_errors():
@@ -263,41 +290,48 @@ def create_app(
 
     @app.delete("/sessions/{client_id}", status_code=204, summary="end a session", response_model=None,
                 responses=_ERRORS)
-    def delete_session(client_id: ClientId) -> Response:
+    async def delete_session(client_id: ClientId) -> Response:
         with _http_errors():
             store.remove(GYM, client_id)
         return Response(status_code=204)
 
     @app.post("/sessions/{client_id}/reset", summary="env.reset(seed=..., options=...)", response_model=None,
               responses={200: {"model": ResetResponse}, **_ERRORS})
-    def reset(client_id: ClientId, request: Annotated[ResetRequest | None, Body()] = None) -> Response:
+    async def reset(client_id: ClientId, request: Annotated[ResetRequest | None, Body()] = None) -> Response:
         request = request or ResetRequest()
-        with _http_errors(), store.use(GYM, client_id) as session:
+
+        def work(session: Session) -> Response:
             episode: GymSession = session.state
             seed = request.seed if request.seed is not None or episode.seeded else seeds.draw()
             observation, info = episode.env.reset(seed=seed, options=request.options)
             episode.needs_reset, episode.seeded = False, True
             return _json({"observation": encode_value(observation_space, observation), "info": encode_info(info)})
 
+        with _http_errors():
+            builds_world = request.seed is not None or not store.peek(GYM, client_id).seeded
+        return await on_session(GYM, client_id, work, heavy=builds_world)
+
     @app.post("/sessions/{client_id}/step", summary="env.step(action)", response_model=None,
               responses={200: {"model": StepResponse}, **_ERRORS})
-    def step(client_id: ClientId, request: StepRequest) -> Response:
+    async def step(client_id: ClientId, request: StepRequest) -> Response:
         with _http_errors():
             action = decode_action(action_space, request.action)
-            with store.use(GYM, client_id) as session:
-                episode: GymSession = session.state
-                if episode.needs_reset:
-                    raise HTTPException(409, "the episode has ended or never started: POST .../reset before step")
-                observation, reward, terminated, truncated, info = episode.env.step(action)
-                episode.needs_reset = bool(terminated or truncated)
-                payload = {
-                    "observation": encode_value(observation_space, observation),
-                    "reward": encode_number(float(reward)),
-                    "terminated": bool(terminated),
-                    "truncated": bool(truncated),
-                    "info": encode_info(info),
-                }
-        return _json(payload)
+
+        def work(session: Session) -> Response:
+            episode: GymSession = session.state
+            if episode.needs_reset:
+                raise HTTPException(409, "the episode has ended or never started: POST .../reset before step")
+            observation, reward, terminated, truncated, info = episode.env.step(action)
+            episode.needs_reset = bool(terminated or truncated)
+            return _json({
+                "observation": encode_value(observation_space, observation),
+                "reward": encode_number(float(reward)),
+                "terminated": bool(terminated),
+                "truncated": bool(truncated),
+                "info": encode_info(info),
+            })
+
+        return await on_session(GYM, client_id, work, heavy=False)
 
     # ------------------------------------------------------------------ the course's rating protocol (seed 002)
     def require_protocol() -> None:
@@ -311,6 +345,7 @@ def create_app(
         user_id: UserId,
         seed: Annotated[int | None, Query(ge=0, le=MAX_SEED, description="world seed (default: drawn by the server)")] = None,
     ) -> Response:
+        # A plain function: FastAPI runs it in the thread pool (it draws a world).
         require_protocol()
         seed = seeds.draw() if seed is None else seed
         with _http_errors():
@@ -324,19 +359,17 @@ def create_app(
 
     @app.get("/predict", summary="rating protocol: score a prediction; the rating and the next (user, item)",
              response_model=None, responses={200: {"model": PredictResponse}, **_ERRORS})
-    def rating_predict(
+    async def rating_predict(
         user_id: UserId,
         predicted_score: Annotated[float, Query(allow_inf_nan=False, description="predicted rating of the last pair")],
     ) -> Response:
         require_protocol()
-        with _http_errors(), store.use(RATING, user_id) as session:
-            return _json(session.state.predict(predicted_score))
+        return await on_session(RATING, user_id, lambda session: _json(session.state.predict(predicted_score)), heavy=False)
 
     @app.get("/score", summary="rating protocol: prediction error since the last reset", response_model=None,
              responses={200: {"model": ScoreResponse}, **_ERRORS})
-    def rating_score(user_id: UserId) -> Response:
+    async def rating_score(user_id: UserId) -> Response:
         require_protocol()
-        with _http_errors(), store.use(RATING, user_id) as session:
-            return _json(session.state.score())
+        return await on_session(RATING, user_id, lambda session: _json(session.state.score()), heavy=False)
 
     return app

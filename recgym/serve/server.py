@@ -47,8 +47,15 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+MAX_HEAD_BYTES = 16 * 1024
+"""Largest request line plus headers; a larger head gets 400 (bodies are limited by the app's ``max_body_bytes``)."""
+
+
 def _config(app: Any, access_log: bool, log_level: str) -> uvicorn.Config:
-    return uvicorn.Config(app, access_log=access_log, log_level=log_level, lifespan="on", timeout_graceful_shutdown=5)
+    # h11 rather than httptools: it bounds the request head (httptools accepts headers of any size, so one client
+    # could make the server buffer megabytes), for about 0.05-0.1 ms more per request. uvloop is used when installed.
+    return uvicorn.Config(app, http="h11", h11_max_incomplete_event_size=MAX_HEAD_BYTES, access_log=access_log,
+                          log_level=log_level, lifespan="on", timeout_graceful_shutdown=5)
 
 
 def serve_forever(app: Any, sock: socket.socket, *, access_log: bool = False, log_level: str = "warning") -> None:

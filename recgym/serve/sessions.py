@@ -37,6 +37,10 @@ class ServerFull(RuntimeError):
     """``max_clients`` sessions exist and none has expired."""
 
 
+class SessionBusy(RuntimeError):
+    """The session's lock is held by another request (raised by ``use(..., blocking=False)`` only)."""
+
+
 @dataclass(eq=False)
 class Session:
     """One client's state: its env (or protocol object), a lock serialising access, and its last use."""
@@ -135,14 +139,37 @@ class SessionStore:
     def __contains__(self, key: tuple[str, str]) -> bool:
         return key in self._sessions
 
-    @contextlib.contextmanager
-    def use(self, kind: str, client_id: str) -> Iterator[Session]:
-        """Hold a session for one request: marks it active, takes its lock, and refreshes its last use.
+    def peek(self, kind: str, client_id: str) -> Any:
+        """The state of a session, without holding it (to decide how to serve a request, not to change the state).
 
         Raises
         ------
         SessionNotFound
             If the session does not exist (or has expired).
+        """
+        session = self._sessions.get((kind, client_id))
+        if session is None:
+            raise SessionNotFound(self._not_found(kind, client_id))
+        return session.state
+
+    @contextlib.contextmanager
+    def use(self, kind: str, client_id: str, *, blocking: bool = True) -> Iterator[Session]:
+        """Hold a session for one request: marks it active, takes its lock, and refreshes its last use.
+
+        Parameters
+        ----------
+        kind, client_id : str
+            The session.
+        blocking : bool
+            Wait for the session's lock (``True``), or raise :class:`SessionBusy` at once if another
+            request holds it (``False``: for the event loop, which must never wait).
+
+        Raises
+        ------
+        SessionNotFound
+            If the session does not exist (or has expired).
+        SessionBusy
+            If ``blocking`` is false and the session is in use.
         """
         with self._lock:
             session = self._sessions.get((kind, client_id))
@@ -151,8 +178,12 @@ class SessionStore:
             session.active += 1
             session.last_used = self._clock()
         try:
-            with session.lock:
+            if not session.lock.acquire(blocking=blocking):
+                raise SessionBusy(f"session {client_id!r} is serving another request")
+            try:
                 yield session
+            finally:
+                session.lock.release()
         finally:
             with self._lock:
                 session.active -= 1
