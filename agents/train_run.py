@@ -1,13 +1,17 @@
 """One training run, start to finish: what ``recgym train`` does, as a Python function.
 
-:func:`train_and_compare` trains a DQN or DDPG agent on a registered recgym env, evaluates it
-periodically on a separate evaluation env, compares the final agent with the baselines of the
-env's family on the same evaluation episodes, and writes everything into a new run directory:
+:func:`train_and_compare` trains an agent on a registered recgym env (our DQN or DDPG, or a
+Stable-Baselines3 DQN, PPO, A2C, TD3 or SAC: :mod:`agents.sb3_agents`), evaluates it periodically on
+a separate evaluation env, compares the final agent with the baselines of the env's family on the
+same evaluation episodes, and writes everything into a new run directory:
 
 =======================  ==========================================================================
 ``config.json``          the run's arguments and every field of the agent's config, library versions
-``tensorboard/``         TensorBoard event files (:class:`~agents.tensorboard.TensorBoardCallback`)
-``agent.pt``             the final agent's checkpoint (``DQN.load`` / ``DDPG.load``; no replay buffer)
+``tensorboard/``         TensorBoard event files (:class:`~agents.tensorboard.TensorBoardCallback`; for SB3
+                         agents SB3's logger with ``rec/*`` from :class:`recgym.monitoring.RecMetricsCallback`)
+``agent.pt``             the final agent's checkpoint (``DQN.load`` / ``DDPG.load``; no replay buffer);
+                         for an SB3 agent ``agent.zip`` (``PPO.load`` …) and, when the observations are
+                         normalised, ``vecnormalize.pkl`` (:meth:`agents.sb3_agents.SB3Policy.load` reads both)
 ``evaluations.csv``      the learning curve: the untrained agent (step 0), then each periodic evaluation
 ``comparison.csv``       the final table: one row for the agent, one per baseline
 ``comparison.json``      the same rows, plus the run's identity and training throughput
@@ -48,6 +52,7 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 from gymnasium import spaces
+from stable_baselines3.common.base_class import BaseAlgorithm
 
 from agents.base import Agent
 from agents.comparison import ORACLES, comparison_table, evaluate_baselines
@@ -55,16 +60,17 @@ from agents.ddpg import DDPG, DDPGConfig
 from agents.dqn import DQN, DQNConfig
 from agents.learning_curve import evaluations_frame, plot_learning_curve
 from agents.run_directory import new_run_directory, run_stem
+from agents.sb3_agents import CHECKPOINT, NORMALIZATION, SB3_ACTIONS, SB3_AGENTS, SB3Learner, build_hyperparameters
 from agents.tensorboard import TensorBoardCallback
 from agents.training import EvalResult, TrainingResult, evaluate, make_vector_env, train
 from recgym.data.files import write_new_file
 from recgym.data.tables import save_frame
 from recgym.envs.registration import ENV_IDS, RATINGS_IDS
 
-AGENTS = ("dqn", "ddpg")
-"""Agents ``recgym train`` can train."""
-AGENT_ACTIONS: Mapping[str, type[spaces.Space]] = {"dqn": spaces.Discrete, "ddpg": spaces.Box}
-"""The action space each agent needs."""
+AGENTS = ("dqn", "ddpg", *SB3_AGENTS)
+"""Agents ``recgym train`` can train: ours, then Stable-Baselines3's (:data:`agents.sb3_agents.SB3_AGENTS`)."""
+AGENT_ACTIONS: Mapping[str, tuple[type[spaces.Space], ...]] = {"dqn": (spaces.Discrete,), "ddpg": (spaces.Box,), **SB3_ACTIONS}
+"""The action spaces each agent acts in."""
 
 SHORT_VIDEO_NUM_ENVS = 16
 """Envs of the short-video training and evaluation vector envs."""
@@ -80,7 +86,15 @@ EVALUATIONS_PER_RUN = 10
 """Default number of periodic evaluations (``eval_every = steps // 10``)."""
 
 FILES = ("config.json", "agent.pt", "evaluations.csv", "comparison.csv", "comparison.json", "learning_curve.png")
-"""Files of a run directory (besides ``tensorboard/``)."""
+"""Files of a run directory of our agents (besides ``tensorboard/``); see :func:`run_files` for SB3 agents."""
+
+
+def run_files(agent: str, *, normalized: bool = False) -> tuple[str, ...]:
+    """Files of ``agent``'s run directory (besides ``tensorboard/``): :data:`FILES`, with an SB3 agent's checkpoint files."""
+    if agent not in SB3_AGENTS:
+        return FILES
+    checkpoint = (CHECKPOINT, NORMALIZATION) if normalized else (CHECKPOINT,)
+    return tuple(name for name in FILES if name != "agent.pt") + checkpoint
 
 
 @dataclass
@@ -91,8 +105,8 @@ class RunResult:
     ----------
     run_dir : pathlib.Path
         The run's directory.
-    agent : Agent
-        The trained agent.
+    agent : Agent or stable_baselines3.common.base_class.BaseAlgorithm
+        The trained agent (an SB3 model for the ``sb3-*`` agents).
     table : pandas.DataFrame
         The comparison (:func:`agents.comparison.comparison_table`), the agent's row first.
     curve : pandas.DataFrame
@@ -102,11 +116,11 @@ class RunResult:
     config : dict
         What ``config.json`` holds.
     files : dict of str to pathlib.Path
-        Each written file by name (:data:`FILES` and ``tensorboard``).
+        Each written file by name (:func:`run_files` and ``tensorboard``).
     """
 
     run_dir: Path
-    agent: Agent
+    agent: Agent | BaseAlgorithm
     table: pd.DataFrame
     curve: pd.DataFrame
     training: TrainingResult
@@ -132,9 +146,9 @@ def _seed(name: str, value: Any, *, allow_none: bool = False) -> int | None:
 
 
 def fitting_agent(action_space: spaces.Space) -> str | None:
-    """The agent of :data:`AGENTS` that acts in ``action_space`` (None if neither does)."""
-    for name, kind in AGENT_ACTIONS.items():
-        if isinstance(action_space, kind):
+    """The first agent of :data:`AGENTS` that acts in ``action_space`` (None if none does)."""
+    for name, kinds in AGENT_ACTIONS.items():
+        if isinstance(action_space, kinds):
             return name
     return None
 
@@ -145,32 +159,48 @@ def check_agent_fits(agent: str, env_id: str, action_space: spaces.Space) -> Non
         return
     fit = fitting_agent(action_space)
     advice = f"use agent {fit!r}" if fit else f"none of {list(AGENTS)!r} fits it"
+    needs = " or ".join(kind.__name__ for kind in AGENT_ACTIONS[agent])
     raise ValueError(
-        f"agent {agent!r} does not fit {env_id}: {agent.upper()} needs {AGENT_ACTIONS[agent].__name__} actions, "
-        f"and {env_id} has {action_space}; {advice}"
+        f"agent {agent!r} does not fit {env_id}: {agent.upper()} needs {needs} actions, and {env_id} has {action_space}; {advice}"
     )
 
 
 def build_agent_config(
-    agent: str, env_id: str, *, seed: int, n_users: int, overrides: DQNConfig | DDPGConfig | Mapping[str, Any] | None = None
-) -> DQNConfig | DDPGConfig:
+    agent: str,
+    env_id: str,
+    *,
+    seed: int,
+    n_users: int,
+    overrides: DQNConfig | DDPGConfig | Mapping[str, Any] | None = None,
+    n_envs: int = 1,
+) -> DQNConfig | DDPGConfig | dict[str, Any]:
     """The run's agent config: the family's default (see the module docstring) with ``overrides`` applied.
 
     Parameters
     ----------
-    agent : {"dqn", "ddpg"}
+    agent : str
+        One of :data:`AGENTS`.
     env_id : str
     seed : int
         The config's ``seed`` unless ``overrides`` sets one.
     n_users : int
-        Users of the world (a period's requests), for DDPG's warm-up on a rating env.
+        Users of the world (a period's requests), for the warm-up on a rating env.
     overrides : DQNConfig, DDPGConfig, Mapping or None
-        A config object, used as it is, or field names and values to change in the default.
+        A config object, used as it is, or field names and values to change in the default (for
+        an SB3 agent: keyword arguments of the algorithm, see :func:`agents.sb3_agents.build_hyperparameters`).
+    n_envs : int
+        Envs of the training env (SB3 agents' defaults depend on it).
 
     Returns
     -------
-    DQNConfig or DDPGConfig
+    DQNConfig, DDPGConfig or dict
+        A dict of hyperparameters for an SB3 agent.
     """
+    if agent in SB3_AGENTS:
+        if isinstance(overrides, DQNConfig | DDPGConfig):
+            kind = type(overrides).__name__
+            raise ValueError(f"agent_config of {agent!r} must be a mapping of keyword arguments, got a {kind}")
+        return build_hyperparameters(agent, env_id, seed=seed, n_envs=n_envs, n_users=n_users, overrides=overrides)
     config_type = DQNConfig if agent == "dqn" else DDPGConfig
     if isinstance(overrides, DQNConfig | DDPGConfig):
         if not isinstance(overrides, config_type):
@@ -240,6 +270,23 @@ def _say(enabled: bool, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
+def _train_own(
+    learner: Agent,
+    env: gym.vector.VectorEnv,
+    steps: int,
+    logdir: Path,
+    untrained: EvalResult,
+    **train_kwargs: Any,
+) -> TrainingResult:
+    """:func:`agents.training.train` with a :class:`~agents.tensorboard.TensorBoardCallback` that starts with ``untrained``."""
+    tensorboard = TensorBoardCallback(logdir, log_every=max(1_000, env.num_envs))
+    tensorboard.on_eval(untrained, 0)
+    try:
+        return train(learner, env, steps, callbacks=[tensorboard], **train_kwargs)
+    finally:
+        tensorboard.close()  # train's on_end closes it too; this covers a run that fails or is interrupted
+
+
 # ---------------------------------------------------------------------------------------------- the run
 def train_and_compare(
     env_id: str,
@@ -267,9 +314,10 @@ def train_and_compare(
     ----------
     env_id : str
         One of :data:`recgym.envs.registration.ENV_IDS`.
-    agent : {"dqn", "ddpg"}
-        DQN needs ``Discrete`` actions (short-video ids, ``RecGym-Ratings-v0``), DDPG ``Box``
-        actions (``RecGym-RatingsEmbedding-v0``).
+    agent : str
+        One of :data:`AGENTS`. DQN and SB3's DQN need ``Discrete`` actions (short-video ids,
+        ``RecGym-Ratings-v0``), DDPG, TD3 and SAC ``Box`` actions (``RecGym-RatingsEmbedding-v0``);
+        PPO and A2C take either.
     steps : int
         Env steps to train (transitions, summed over the envs; the last vector step may overshoot).
     logdir : str or os.PathLike
@@ -294,7 +342,8 @@ def train_and_compare(
         Keyword arguments of the env (both training and evaluation), e.g. ``{"n_users": 50}``;
         rating ids get ``max_steps=20`` unless it is given.
     agent_config : DQNConfig, DDPGConfig or Mapping, optional
-        The agent's config, or fields to change in the default one (see :func:`build_agent_config`).
+        The agent's config, or fields to change in the default one (see :func:`build_agent_config`);
+        for an SB3 agent, keyword arguments of the algorithm.
     progress_bar : bool
         Show a progress bar while training, and progress messages on stderr.
 
@@ -335,19 +384,26 @@ def train_and_compare(
     finally:
         probe.close()
     check_agent_fits(agent, env_id, action_space)
-    config = build_agent_config(agent, env_id, seed=seed, n_users=n_users, overrides=agent_config)
     num_envs = num_envs if num_envs is not None else (n_users if ratings else min(SHORT_VIDEO_NUM_ENVS, n_users))
+    config = build_agent_config(agent, env_id, seed=seed, n_users=n_users, overrides=agent_config, n_envs=num_envs)
     eval_num_envs = n_users if ratings else min(SHORT_VIDEO_NUM_ENVS, n_users)
     eval_episodes = eval_episodes if eval_episodes is not None else (eval_num_envs if ratings else SHORT_VIDEO_EVAL_EPISODES)
     eval_every = eval_every if eval_every is not None else max(1, steps // EVALUATIONS_PER_RUN)
     eval_seed = eval_seed if eval_seed is not None else (seed if ratings else seed + EVAL_SEED_OFFSET)
 
-    env = make_vector_env(env_id, num_envs, **kwargs)  # num_envs > n_users: ValueError naming both
+    sb3 = agent in SB3_AGENTS
+    env: gym.vector.VectorEnv | None = None
+    learner: Any = None
     eval_env = make_vector_env(env_id, eval_num_envs, **kwargs)
     try:
-        learner = _build_agent(agent, env, config)
+        if sb3:  # its own training env: the native vector env through recgym.monitoring's SB3 adapter
+            learner = SB3Learner(agent, env_id, num_envs, kwargs, config)  # type: ignore[arg-type]
+        else:
+            env = make_vector_env(env_id, num_envs, **kwargs)  # num_envs > n_users: ValueError naming both
+            learner = _build_agent(agent, env, config)  # type: ignore[arg-type]
         run_dir = new_run_directory(logdir, run_name, stem=run_stem(agent, env_id, seed))
-        files = {name: run_dir / name for name in FILES} | {"tensorboard": run_dir / "tensorboard"}
+        names = run_files(agent, normalized=sb3 and learner.normalization is not None)
+        files = {name: run_dir / name for name in names} | {"tensorboard": run_dir / "tensorboard"}
         run_config = {
             "env_id": env_id,
             "agent": agent,
@@ -361,41 +417,44 @@ def train_and_compare(
             "env_kwargs": kwargs,
             "run_name": run_dir.name,
             "run_dir": str(run_dir),
-            "agent_config": dataclasses.asdict(config),
+            "agent_config": dict(config) if sb3 else dataclasses.asdict(config),  # type: ignore[arg-type, call-overload]
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "versions": _versions(),
         }
         write_json(files["config.json"], run_config)
         _say(progress_bar, f"training {agent} on {env_id} for {steps:,} env steps ({num_envs} envs), writing to {run_dir}")
 
-        tensorboard = TensorBoardCallback(files["tensorboard"], log_every=max(1_000, num_envs))
         # The untrained agent, so that the learning curve starts where learning starts.
-        evaluations: list[tuple[int, EvalResult]] = [(0, evaluate(learner, eval_env, eval_episodes, seed=eval_seed))]
-        tensorboard.on_eval(evaluations[0][1], 0)
-        try:
-            training = train(
-                learner,
-                env,
+        policy = learner.policy if sb3 else learner
+        evaluations: list[tuple[int, EvalResult]] = [(0, evaluate(policy, eval_env, eval_episodes, seed=eval_seed))]
+        if sb3:
+            training = learner.learn(
                 steps,
-                callbacks=[tensorboard],
-                seed=seed,
+                tensorboard_dir=files["tensorboard"],
                 eval_env=eval_env,
                 eval_every=eval_every,
                 eval_episodes=eval_episodes,
                 eval_seed=eval_seed,
                 progress_bar=progress_bar,
+                before=evaluations,
             )
-        finally:
-            tensorboard.close()  # train's on_end closes it too; this covers a run that fails or is interrupted
-        if isinstance(learner, DDPG):
-            learner.save(files["agent.pt"], replay_buffer=False)
+            learner.save(run_dir)
         else:
-            learner.save(files["agent.pt"])
+            training = _train_own(learner, env, steps, files["tensorboard"], evaluations[0][1], seed=seed, eval_env=eval_env,
+                                  eval_every=eval_every, eval_episodes=eval_episodes, eval_seed=eval_seed,
+                                  progress_bar=progress_bar)  # fmt: skip
+            if isinstance(learner, DDPG):
+                learner.save(files["agent.pt"], replay_buffer=False)
+            else:
+                learner.save(files["agent.pt"])
 
         _say(progress_bar, f"evaluating the baselines on {eval_episodes:,} episodes of world seed {eval_seed}")
         results = {agent: training.evaluations[-1][1]} | evaluate_baselines(env_id, eval_env, eval_episodes, eval_seed, seed=seed)
     finally:
-        env.close()
+        if env is not None:
+            env.close()
+        if sb3 and learner is not None:
+            learner.close()
         eval_env.close()
 
     table = comparison_table(results, oracle=ORACLES[env_id])
@@ -421,4 +480,4 @@ def train_and_compare(
     )
     title = f"{agent.upper()} on {env_id}: seed {seed}, evaluated on world {eval_seed} ({eval_episodes:,} episodes each)"
     plot_learning_curve(curve, table.iloc[1:], files["learning_curve.png"], label=agent.upper(), title=title)
-    return RunResult(run_dir, learner, table, curve, training, run_config, files)
+    return RunResult(run_dir, learner.model if sb3 else learner, table, curve, training, run_config, files)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from recgym.envs.registration import ENV_IDS, SHORT_VIDEO_IDS
 
-TRAIN_AGENTS = ("dqn", "ddpg")
+TRAIN_AGENTS = ("dqn", "ddpg", "sb3-dqn", "sb3-ppo", "sb3-a2c", "sb3-td3", "sb3-sac")
 """Agents of ``recgym train`` (``agents.train_run.AGENTS``, repeated here so that the parser needs no agents import)."""
 
 
@@ -168,12 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser(
         "train",
-        help="train a DQN or DDPG agent, compare it with the baselines, write a new run directory",
+        help="train an agent (ours or Stable-Baselines3's), compare it with the baselines, write a new run directory",
         description="Train an agent, evaluate it periodically, compare it with the baselines of the env's family, and "
         "write config, checkpoint, tables and a learning-curve figure into a new run directory (never an existing one).",
     )
     train.add_argument("--env", required=True, choices=ENV_IDS, metavar="ID", help=f"environment id: {', '.join(ENV_IDS)}")
-    train.add_argument("--agent", required=True, choices=TRAIN_AGENTS, help="dqn (Discrete actions) or ddpg (Box actions)")
+    train.add_argument(
+        "--agent",
+        required=True,
+        choices=TRAIN_AGENTS,
+        help="dqn, sb3-dqn (Discrete actions); ddpg, sb3-td3, sb3-sac (Box actions); sb3-ppo, sb3-a2c (either)",
+    )
     train.add_argument(
         "--steps", required=True, type=_positive_int, metavar="N", help="env steps to train (transitions, summed over envs)"
     )

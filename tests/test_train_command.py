@@ -204,7 +204,7 @@ def test_bad_arguments_are_usage_errors_that_say_what_is_allowed(argv, messages,
 def test_python_api_names_the_bad_value_and_the_allowed_ones(tmp_path):
     with pytest.raises(ValueError, match=r"env_id must be one of \['RecGym-ShortVideo-v0'.*got 'CartPole-v1'"):
         train_and_compare("CartPole-v1", "dqn", 100, logdir=tmp_path)
-    with pytest.raises(ValueError, match=r"agent must be one of \['dqn', 'ddpg'\], got 'ppo'"):
+    with pytest.raises(ValueError, match=r"agent must be one of \['dqn', 'ddpg', 'sb3-dqn', .*'sb3-sac'\], got 'ppo'"):
         train_and_compare("RecGym-ShortVideo-v0", "ppo", 100, logdir=tmp_path)
     with pytest.raises(ValueError, match="use agent 'ddpg'"):
         train_and_compare("RecGym-RatingsEmbedding-v0", "dqn", 100, logdir=tmp_path)
