@@ -20,6 +20,7 @@ generator runs on the same machine and competes with the server for the CPUs.
 
     python benchmarks/bench_serve.py            # both phases, closed loop and 50 ms pauses, 32 clients, 30 s each
     python benchmarks/bench_serve.py --quick    # a smoke run: 8 clients, 2 s each
+    python benchmarks/bench_serve.py --plot docs/img/serve_latency.png --overwrite   # the figure in docs/serve.md
 
 Needs ``pip install -e '.[serve,bench]'`` (aiohttp is a much cheaper client than httpx, which
 leaves more of the shared CPUs to the server).
@@ -162,6 +163,7 @@ async def drive(phase: str, url: str, clients: int, duration: float, pause: floa
         "first_errors": errors[:3],
         "setup_median_ms": float(np.median(setup.latencies)) * 1e3,
         "setup_max_ms": float(np.max(setup.latencies)) * 1e3,
+        "latencies_ms": ms,
         "probe_p50_ms": float(np.percentile(probe_ms, 50)),
         "probe_p99_ms": float(np.percentile(probe_ms, 99)),
     }
@@ -176,6 +178,8 @@ def main() -> None:
                         help="pause of each client between an answer and its next request: 0 = closed loop (saturation); "
                         "50 = the course's advice to students (default: both)")
     parser.add_argument("--quick", action="store_true", help="8 clients, 2 s per phase: checks that it runs")
+    parser.add_argument("--plot", metavar="PNG", help="also draw the latency distributions into this file")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --plot file")
     args = parser.parse_args()
     clients, duration = (8, 2.0) if args.quick else (args.clients, args.duration)
     print(f"recgym serve on loopback, {clients} concurrent clients, {duration:g} s per run; {os.cpu_count()} CPUs shared "
@@ -204,6 +208,39 @@ def main() -> None:
     for phase, _, pause_ms, r in rows:
         verdict = "met" if r["p99_ms"] < 50 and r["errors"] == 0 else "NOT met"
         print(f"goal p99 < 50 ms with zero errors ({phase}, pause {pause_ms:g} ms): {verdict}")
+    if args.plot:
+        print(f"figure written to {plot(rows, clients, args.plot, args.overwrite)}")
+
+
+def plot(rows: list, clients: int, path: str, overwrite: bool) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from recgym.data.files import write_new_file
+
+    figure, axis = plt.subplots(figsize=(7.5, 4.2))
+    for phase, env_id, pause_ms, r in rows:
+        ms = np.sort(r["latencies_ms"])
+        share_slower = 1.0 - np.arange(len(ms)) / len(ms)
+        label = f"{phase} ({env_id}), {'closed loop' if pause_ms == 0 else f'{pause_ms:g} ms pauses'}: " \
+                f"{r['requests_per_s']:,.0f} req/s"
+        axis.loglog(ms, share_slower, label=label, color="C0" if phase == "protocol" else "C3",
+                    linestyle="-" if pause_ms == 0 else "--")
+    axis.axvline(50, color="grey", linewidth=0.8)
+    axis.axhline(0.01, color="grey", linewidth=0.8, linestyle=":")
+    axis.text(52, 0.5, "50 ms", color="grey")
+    axis.text(axis.get_xlim()[0] * 1.1, 0.012, "p99", color="grey")
+    axis.set_xlabel("latency (ms)")
+    axis.set_ylabel("share of requests slower")
+    axis.set_title(f"recgym serve, {clients} concurrent clients on loopback, 2-core machine shared with the clients",
+                   fontsize=9)
+    axis.legend(fontsize=7, loc="lower left")
+    figure.tight_layout()
+    written = write_new_file(path, lambda temporary: figure.savefig(temporary, format="png", dpi=110), overwrite=overwrite)
+    plt.close(figure)
+    return str(written)
 
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 from serve_support import require_serve_extra
@@ -18,6 +19,7 @@ require_serve_extra()
 
 import httpx  # noqa: E402
 
+ROOT = Path(__file__).resolve().parents[1]
 BLOCK_SERVE_EXTRA = textwrap.dedent(
     """
     import importlib.abc, sys
@@ -109,3 +111,20 @@ def test_recgym_works_without_the_serve_extra_and_says_what_to_install():
            "pip install 'recgym[serve]'" in result.stdout, result.stderr
     assert result.returncode == 2
     assert "recgym serve needs the serve extra (fastapi is not installed): pip install 'recgym[serve]'" in result.stderr
+
+
+def test_rating_protocol_client_example_learns_better_than_the_running_mean():
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "rating_protocol_client.py"), "--steps", "1500"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rmse = result.stdout.split("RMSE: biases ")[1]
+    biases, running_mean = float(rmse.split(",")[0]), float(rmse.split("running mean ")[1].split(",")[0])
+    assert biases < running_mean
+    assert "the server's /score says " + f"{biases:.3f}" in result.stdout
+
+
+def test_sb3_remote_env_example_learns_the_same_network_as_locally():
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "sb3_remote_env.py"), "--steps", "400"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "same network as trained locally: True" in result.stdout

@@ -160,7 +160,17 @@ def test_env_checkers_pass_on_the_remote_env(servers):
         remote.close()
 
 
-def test_sb3_learns_the_same_on_the_remote_env(servers):
+@pytest.fixture
+def one_torch_thread():
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny network: more threads only contend on a busy machine
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_sb3_learns_the_same_on_the_remote_env(servers, one_torch_thread):
     """DQN trained on the remote env ends with exactly the weights it gets on the local env."""
     env_id, kwargs = SERVED["ratings"]
     weights = []
