@@ -11,10 +11,13 @@ own agents.
 
 Default hyperparameters by env family (:func:`default_hyperparameters`; each can be changed):
 
-- short-video ids: ``gamma = 0.9`` (sessions of a few steps), observations normalised with
-  ``VecNormalize`` (view counts and seconds are in the tens to hundreds, codes in units);
-  DQN as :class:`agents.dqn.DQNConfig` where SB3 has the same knob (one gradient step of 256 per
-  16 env steps, ε from 1 to 0.2 over half the run, target copied every 1,000 steps);
+- short-video ids: ``gamma = 0.9`` (sessions of a few steps). DQN uses
+  :class:`~agents.sb3_candidate_policy.CandidateDQNPolicy` (``policy="CandidateDQNPolicy"``: one
+  network shared by the candidates, as :class:`agents.dqn.DQN`'s default) with
+  :class:`agents.dqn.DQNConfig`'s settings where SB3 has the same knob (one gradient step of 256
+  per 16 env steps, ε from 1 to 0.2 over half the run, target copied every 1,000 steps); the
+  other algorithms use ``MlpPolicy`` on observations normalised with ``VecNormalize`` (view counts
+  and seconds are in the tens to hundreds, codes in units);
 - rating ids: ``gamma = 0`` (consecutive requests of an env come from different users: a
   contextual bandit), a 20-period uniform warm-up (``learning_starts = 20 * n_users``) and 32
   gradient steps of 256 per period for the off-policy agents, as in
@@ -49,6 +52,7 @@ from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
+from agents.sb3_candidate_policy import CandidateDQNPolicy, candidate_policy_kwargs
 from agents.training import EvalResult, TrainingResult, evaluate, torch_threads
 from recgym.envs.registration import RATINGS_IDS
 from recgym.monitoring import RecMetricsCallback, make_sb3_vec_env
@@ -67,7 +71,9 @@ SB3_ACTIONS: Mapping[str, tuple[type[spaces.Space], ...]] = {
 
 OWN_KEYS = ("normalize_observations", "action_noise_sigma", "policy")
 """Hyperparameters handled here rather than passed to the algorithm: ``VecNormalize`` of the
-observations, the standard deviation of TD3's Gaussian action noise, and the policy class name."""
+observations, the standard deviation of TD3's Gaussian action noise, and the policy's name."""
+POLICIES = ("MlpPolicy", "MultiInputPolicy", "CandidateDQNPolicy")
+"""Policy names: SB3's two, and :class:`~agents.sb3_candidate_policy.CandidateDQNPolicy` (``sb3-dqn`` only)."""
 
 CHECKPOINT = "agent.zip"
 """File name of an SB3 run's model (``ALGORITHM.load``)."""
@@ -106,6 +112,8 @@ def default_hyperparameters(agent: str, env_id: str, *, n_envs: int, n_users: in
             return common | warm_up | {"learning_rate": 1e-3, "buffer_size": 100_000, "target_update_interval": 1_000,
                                        "exploration_fraction": 0.5, "exploration_final_eps": 0.05}  # fmt: skip
         return common | {
+            "policy": "CandidateDQNPolicy",
+            "normalize_observations": False,  # the candidate network's encoder scales the fields itself
             "learning_rate": 5e-4,
             "buffer_size": 100_000,
             "batch_size": 256,
@@ -147,6 +155,10 @@ def build_hyperparameters(
         raise ValueError(f"agent_config has unknown {algorithm.__name__} keyword(s) {unknown!r}; allowed: {allowed!r}")
     if agent != "sb3-td3" and "action_noise_sigma" in (overrides or {}):
         raise ValueError(f"agent_config: action_noise_sigma is a TD3 setting, not one of {algorithm.__name__}'s")
+    policy = (overrides or {}).get("policy", "MlpPolicy")
+    if policy not in POLICIES or (policy == "CandidateDQNPolicy" and agent != "sb3-dqn"):
+        allowed_policies = POLICIES if agent == "sb3-dqn" else POLICIES[:2]
+        raise ValueError(f"agent_config: policy must be one of {list(allowed_policies)!r} for {agent}, got {policy!r}")
     hyperparameters = default_hyperparameters(agent, env_id, n_envs=n_envs, n_users=n_users) | dict(overrides or {})
     hyperparameters.setdefault("seed", seed)
     return hyperparameters
@@ -187,7 +199,11 @@ def _model(agent: str, env: VecEnv, hyperparameters: Mapping[str, Any]) -> BaseA
     if agent == "sb3-td3" and hyperparameters.get("action_noise_sigma"):
         size = int(np.prod(env.action_space.shape))
         kwargs["action_noise"] = SeededNormalNoise(hyperparameters["action_noise_sigma"], size, hyperparameters.get("seed"))
-    return ALGORITHMS[agent](hyperparameters.get("policy", "MlpPolicy"), env, **kwargs)
+    policy: Any = hyperparameters.get("policy", "MlpPolicy")
+    if policy == "CandidateDQNPolicy":
+        policy = CandidateDQNPolicy
+        kwargs["policy_kwargs"] = dict(candidate_policy_kwargs(env)) | dict(kwargs.get("policy_kwargs") or {})
+    return ALGORITHMS[agent](policy, env, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------- policy

@@ -4,11 +4,15 @@ import json
 import math
 
 import gymnasium as gym
+import numpy as np
 import pandas as pd
 import pytest
+import torch
+from stable_baselines3 import DQN
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from agents.sb3_agents import SB3_AGENTS, SB3Policy, build_hyperparameters
+from agents.sb3_candidate_policy import CandidateDQNPolicy
 from agents.train_run import AGENTS, run_files, train_and_compare
 from agents.training import evaluate
 from recgym.cli import main
@@ -70,7 +74,8 @@ def test_every_sb3_agent_is_offered_and_the_defaults_follow_the_env_family():
     assert set(SB3_AGENTS) <= set(AGENTS)
     video = build_hyperparameters("sb3-dqn", "RecGym-ShortVideo-v0", seed=4, n_envs=16, n_users=200)
     ratings = build_hyperparameters("sb3-sac", "RecGym-RatingsEmbedding-v0", seed=4, n_envs=1000, n_users=1000)
-    assert video["gamma"] == 0.9 and video["normalize_observations"] and video["seed"] == 4
+    assert video["gamma"] == 0.9 and video["policy"] == "CandidateDQNPolicy" and video["seed"] == 4
+    assert build_hyperparameters("sb3-ppo", "RecGym-ShortVideo-v0", seed=4, n_envs=16, n_users=200)["normalize_observations"]
     assert ratings["gamma"] == 0.0 and ratings["learning_starts"] == 20_000 and not ratings["normalize_observations"]
 
 
@@ -80,6 +85,8 @@ def test_every_sb3_agent_is_offered_and_the_defaults_follow_the_env_family():
     ("sb3-dqn", "RecGym-RatingsEmbedding-v0", None, ["needs Discrete actions", "use agent 'ddpg'"]),
     ("sb3-ppo", "RecGym-ShortVideo-v0", {"n_stepz": 8}, ["unknown PPO keyword(s) ['n_stepz']", "'n_steps'"]),
     ("sb3-a2c", "RecGym-ShortVideo-v0", {"action_noise_sigma": 0.1}, ["action_noise_sigma is a TD3 setting"]),
+    ("sb3-a2c", "RecGym-ShortVideo-v0", {"policy": "CandidateDQNPolicy"},
+     ["policy must be one of ['MlpPolicy', 'MultiInputPolicy']"]),
 ])  # fmt: skip
 def test_bad_sb3_runs_are_refused_before_anything_is_written(agent, env_id, config, messages, tmp_path):
     with pytest.raises(ValueError) as error:
@@ -88,3 +95,29 @@ def test_bad_sb3_runs_are_refused_before_anything_is_written(agent, env_id, conf
     for message in messages:
         assert message in str(error.value)
     assert not (tmp_path / "runs").exists()
+
+
+def test_sb3_dqn_with_the_candidate_policy_saves_loads_and_scores_slots_alike(tmp_path):
+    result = train_and_compare("RecGym-ShortVideo-v0", "sb3-dqn", 480, logdir=tmp_path, num_envs=8, eval_every=240,
+                               eval_episodes=16, env_kwargs=SMALL_VIDEO, agent_config={"learning_starts": 100},
+                               progress_bar=False)  # fmt: skip
+    assert sorted(result.files) == sorted([*run_files("sb3-dqn"), "tensorboard"])  # no VecNormalize: the encoder scales
+    model = DQN.load(result.files["agent.zip"])
+    assert isinstance(model.policy, CandidateDQNPolicy)
+    eval_env = gym.make_vec("RecGym-ShortVideo-v0", result.config["eval_num_envs"], vectorization_mode="vector_entry_point",
+                            **SMALL_VIDEO)  # fmt: skip
+    again = evaluate(SB3Policy.load(result.run_dir), eval_env, 16, seed=result.config["eval_seed"])
+    assert again.mean_return == pytest.approx(result.table["mean_return"][0])
+    # one network scores every slot: permuting the candidates permutes the action values
+    layout = model.policy.layout
+    obs, _ = eval_env.reset(seed=1)
+    order = np.array([3, 0, 9, 1, 2, 8, 4, 7, 6, 5])
+    permuted = obs.copy()
+    for item in layout:
+        if tuple(item.shape) == (10,):
+            columns = np.arange(item.offset, item.offset + 10)
+            permuted[:, columns] = obs[:, columns[order]]
+    with torch.no_grad():
+        q = model.q_net(torch.as_tensor(obs)).numpy()
+        q_permuted = model.q_net(torch.as_tensor(permuted)).numpy()
+    np.testing.assert_allclose(q_permuted, q[:, order], rtol=1e-5, atol=1e-6)
