@@ -44,6 +44,7 @@ from torch import nn
 
 from agents.base import Agent, Observations
 from agents.checkpoint import load_checkpoint, save_checkpoint
+from agents.crosses import CategoricalCrosses, CrossPairs, all_crosses
 from agents.encoder import FlatEncoder, ObservationEncoder
 from agents.networks import QNetwork, mlp, polyak_update
 from agents.replay_buffer import ReplayBuffer, TensorBatch, to_torch
@@ -59,6 +60,9 @@ embedding keeps the network from fitting reward noise through 20 creators x 9 di
 candidate (with the rule of thumb's 9, DQN reaches about 92 % of the oracle's return in 50,000
 steps instead of about 95 %)."""
 EPSILON_DECAYS = ("linear", "exponential")
+AUTO_CROSS_EXCLUDE = frozenset({"candidate_creator"})
+"""Fields that ``crosses="auto"`` leaves out. In the short-video envs a video's creator does not
+enter the user's response: crossing 20 creators with every context field would only fit noise."""
 
 
 # ---------------------------------------------------------------------------------------------- config
@@ -134,6 +138,13 @@ class DQNConfig:
         MLP shared by all actions, scoring each candidate from the observation's context and that
         candidate's own fields (the layout's fields of shape ``(n_actions,)``); it needs a layout
         with such fields. ``auto``: ``per_action`` when the layout has them, else ``flat``.
+    crosses : "auto", sequence of (str, str), or None
+        The per-candidate network's wide part (:class:`~agents.crosses.CategoricalCrosses`): a
+        learned weight per (candidate code, context code) of each pair of categorical fields, added
+        to the candidate's score. ``"auto"``: every pair of a per-candidate categorical field and a
+        context categorical field, leaving out :data:`AUTO_CROSS_EXCLUDE`; ``None``: no wide part;
+        or explicit ``(candidate_field, context_field)`` pairs. Only for ``q_network="per_action"``
+        (``"auto"`` adds nothing to a flat network; explicit pairs with it are an error).
     embedding_dim : "auto", int, Mapping[str, int] or None
         Embedding widths of the layout's categorical fields (see
         :class:`~agents.encoder.ObservationEncoder`): ``None`` uses the encoder's rule of thumb; a
@@ -168,6 +179,7 @@ class DQNConfig:
     epsilon_decay: str = "linear"
     hidden_sizes: tuple[int, ...] = (64, 64)
     q_network: str = "auto"
+    crosses: str | Sequence[tuple[str, str]] | None = "auto"
     embedding_dim: str | int | Mapping[str, int] | None = "auto"
     max_embedding_dim: int = 16
     normalize_observations: bool = True
@@ -216,6 +228,17 @@ class DQNConfig:
         object.__setattr__(self, "hidden_sizes", tuple(int(size) for size in hidden))
         if self.q_network not in Q_NETWORKS:
             raise _fail("q_network", f"one of {Q_NETWORKS}", self.q_network)
+        crosses_rule = "'auto', None, or a sequence of (candidate_field, context_field) pairs of field names"
+        if isinstance(self.crosses, str):
+            if self.crosses != "auto":
+                raise _fail("crosses", crosses_rule, self.crosses)
+        elif self.crosses is not None:
+            if not isinstance(self.crosses, Iterable):
+                raise _fail("crosses", crosses_rule, self.crosses)
+            pairs = [tuple(pair) if isinstance(pair, list | tuple) else pair for pair in self.crosses]
+            if not all(isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(n, str) for n in pair) for pair in pairs):
+                raise _fail("crosses", crosses_rule, self.crosses)
+            object.__setattr__(self, "crosses", tuple(pairs))
         embedding = self.embedding_dim
         embedding_rule = "'auto', a positive integer, a mapping of field names to positive integers, or None"
         if isinstance(embedding, str):
@@ -266,7 +289,8 @@ class DQNConfig:
         plain DQN             ``double_q=False``
         no clipping           ``max_grad_norm=None``
         two layers of 64      ``hidden_sizes=(64, 64),``           one MLP over the whole state, r outputs
-                              ``q_network="flat"``
+                              ``q_network="flat"``,
+                              ``crosses=None``
         embedding dims        gender 1, location 2, interests 4,   the candidate fields (absent in the seed)
                               last category 4, last action 2        keep the default widths
         unbounded list        ``buffer_size=25_000``               500 episodes of at most 50 steps fit
@@ -303,6 +327,7 @@ class DQNConfig:
             "epsilon_decay": "exponential",
             "hidden_sizes": (64, 64),
             "q_network": "flat",
+            "crosses": None,
             "embedding_dim": {"gender": 1, "location": 2, "interests": 4, "last_category": 4, "last_outcome": 2},
         }
         return cls(**(preset | overrides))
@@ -345,6 +370,9 @@ class PerActionQNetwork(nn.Module):
     candidate) and the context columns, which are broadcast to every candidate. Sharing the head
     across slots makes what is learnt about one slot hold for all of them, as a ranking model does.
 
+    With ``crosses``, a wide part (:class:`~agents.crosses.CategoricalCrosses`) adds a learned weight
+    per (candidate code, context code) of each named pair of categorical fields to the head's score.
+
     Parameters
     ----------
     encoder : ObservationEncoder
@@ -353,12 +381,16 @@ class PerActionQNetwork(nn.Module):
         Number of actions (= candidates).
     hidden : Sequence[int]
         Hidden layer widths of the shared head.
+    crosses : sequence of (str, str)
+        ``(candidate_field, context_field)`` pairs of the wide part; empty: none.
     """
 
     context_columns: torch.Tensor
     candidate_columns: torch.Tensor
 
-    def __init__(self, encoder: ObservationEncoder, n_actions: int, hidden: Sequence[int] = (64, 64)) -> None:
+    def __init__(
+        self, encoder: ObservationEncoder, n_actions: int, hidden: Sequence[int] = (64, 64), crosses: CrossPairs = ()
+    ) -> None:
         super().__init__()
         if not isinstance(encoder, ObservationEncoder):
             raise ValueError(f"encoder must be an ObservationEncoder, got {type(encoder).__name__}")
@@ -378,13 +410,17 @@ class PerActionQNetwork(nn.Module):
         self.register_buffer("candidate_columns", torch.cat(blocks, dim=1), persistent=False)
         self.candidate_dim = int(self.candidate_columns.shape[1])
         self.head = mlp(len(self.context_columns) + self.candidate_dim, hidden, 1)
+        # Built after the head, so that the head's initial weights do not depend on the crosses.
+        self.crosses = CategoricalCrosses(encoder.layout, self.n_actions, crosses) if crosses else None
 
     def forward(self, observations: Any) -> torch.Tensor:
         """``(n, n_actions)`` action values of a batch of observations."""
-        features = self.encoder(observations)
+        dense, codes = self.encoder.split(observations)
+        features = self.encoder.embed(dense, codes)
         candidates = features[:, self.candidate_columns]
         context = features.index_select(1, self.context_columns).unsqueeze(1).expand(-1, self.n_actions, -1)
-        return self.head(torch.cat([context, candidates], dim=2)).squeeze(2)
+        values = self.head(torch.cat([context, candidates], dim=2)).squeeze(2)
+        return values if self.crosses is None else values + self.crosses(codes)
 
 
 def per_action_fields(layout: ObservationLayout, n_actions: int) -> list[str]:
@@ -481,7 +517,16 @@ class DQN(Agent):
         if kind == "per_action":
             if layout is None:
                 raise ValueError("q_network='per_action' needs the env's observation layout (pass layout=...)")
-            return PerActionQNetwork(self._layout_encoder(layout), self.n_actions, config.hidden_sizes)
+            if config.crosses == "auto":
+                crosses = all_crosses(layout, self.n_actions, exclude=AUTO_CROSS_EXCLUDE)
+            else:
+                crosses = config.crosses or ()  # type: ignore[assignment]  # validated: None or pairs
+            return PerActionQNetwork(self._layout_encoder(layout), self.n_actions, config.hidden_sizes, crosses)
+        if config.crosses not in ("auto", None, ()):
+            raise ValueError(
+                f"DQNConfig.crosses={config.crosses!r} needs the per-candidate Q network (q_network='per_action' or 'auto' "
+                "on an env whose layout describes each candidate); the flat network has no wide part"
+            )
         if layout is not None:
             return QNetwork(self._layout_encoder(layout), self.n_actions, config.hidden_sizes)
         if isinstance(self.observation_space, spaces.Box):

@@ -217,10 +217,29 @@ class ObservationEncoder(nn.Module):
         ValueError
             If the batch's shape or keys do not match the layout.
         """
+        return self.embed(*self.split(observations))
+
+    def split(self, observations: Observations) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The raw parts of a batch: ``(n, n_dense)`` float32 binary and numeric columns, and each categorical field's codes.
+
+        Parameters
+        ----------
+        observations : torch.Tensor, numpy.ndarray or Mapping[str, tensor or array]
+            As for :meth:`forward`.
+
+        Returns
+        -------
+        dense : torch.Tensor
+            Unscaled binary and numeric columns, in layout order.
+        codes : dict of str to torch.Tensor
+            ``(n, field.size)`` int64 codes of every categorical field, by name.
+        """
         if isinstance(observations, Mapping):
-            dense, codes = self._split_dict(observations)
-        else:
-            dense, codes = self._split_flat(self._tensor(observations))
+            return self._split_dict(observations)
+        return self._split_flat(self._tensor(observations))
+
+    def embed(self, dense: torch.Tensor, codes: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """``(n, output_dim)`` features from the parts :meth:`split` returns (dense columns scaled, codes embedded)."""
         parts = [self._scale(dense)] if self._n_dense else []
         for field in self._categorical_fields:
             embedded = self.embeddings[field.name](codes[field.name])
