@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -33,31 +34,34 @@ def outcome_counts(outcomes: ArrayLike) -> dict[str, int]:
     return {name: int(np.count_nonzero(values == name)) for name in OUTCOME_RATES}
 
 
-def rates_from_counts(counts: Mapping[str, int], steps: int) -> dict[str, float]:
-    """Outcome rates from counts: ``count / steps`` under each rate's name (NaN when ``steps`` is 0).
+def rates_from_counts(counts: Mapping[str, Any], steps: Any) -> dict[str, Any]:
+    """Outcome rates from counts: ``count / steps`` under each rate's name (NaN where ``steps`` is 0).
 
     Parameters
     ----------
-    counts : Mapping of str to int
-        Outcome name to count (a name missing counts 0).
-    steps : int
+    counts : Mapping of str to int or numpy.ndarray
+        Outcome name to count (a name missing counts 0); arrays give one rate per entry.
+    steps : int or numpy.ndarray
         Steps the counts were taken over (the denominator; every step has one outcome).
 
     Returns
     -------
-    dict of str to float
-        ``watch_rate``, ``like_rate``, ``skip_rate`` and ``end_rate``.
+    dict of str to float or numpy.ndarray
+        ``watch_rate``, ``like_rate``, ``skip_rate`` and ``end_rate`` (floats for scalar input).
 
     Examples
     --------
     >>> rates_from_counts({"watched": 3, "skipped": 1}, 4)
     {'watch_rate': 0.75, 'like_rate': 0.0, 'skip_rate': 0.25, 'end_rate': 0.0}
     """
-    if steps < 0:
+    total = np.asarray(steps)
+    if np.any(total < 0):
         raise ValueError(f"steps must be >= 0, got {steps!r}")
-    if steps == 0:
-        return dict.fromkeys(OUTCOME_RATES.values(), float("nan"))
-    return {rate: counts.get(name, 0) / steps for name, rate in OUTCOME_RATES.items()}
+    rates = {}
+    for name, rate in OUTCOME_RATES.items():
+        value = np.where(total > 0, np.asarray(counts.get(name, 0)) / np.maximum(total, 1), np.nan)
+        rates[rate] = float(value) if value.ndim == 0 else value
+    return rates
 
 
 def outcome_rates(outcomes: ArrayLike) -> dict[str, float]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -31,8 +33,16 @@ def regret_summary(regrets: ArrayLike) -> dict[str, float]:
     return regret_from_totals(float(values.sum()), int(np.count_nonzero(values == 0.0)), values.size)
 
 
-def regret_from_totals(total: float, zero_steps: int, steps: int) -> dict[str, float]:
-    """:func:`regret_summary` from running totals: the regrets' sum, the steps with zero regret, and the steps."""
-    if steps == 0:
-        return {"regret": float("nan"), "cumulative_regret": 0.0, "zero_regret_rate": float("nan")}
-    return {"regret": total / steps, "cumulative_regret": float(total), "zero_regret_rate": zero_steps / steps}
+def regret_from_totals(total: Any, zero_steps: Any, steps: Any) -> dict[str, Any]:
+    """:func:`regret_summary` from running totals: the regrets' sum, the steps with zero regret, and the steps.
+
+    Arrays give one summary per entry (NaN means where ``steps`` is 0); scalars give floats.
+    """
+    total, zero_steps, steps = (np.asarray(value, dtype=np.float64) for value in (total, zero_steps, steps))
+    denominator = np.maximum(steps, 1.0)
+    summary = {
+        "regret": np.where(steps > 0, total / denominator, np.nan),
+        "cumulative_regret": total,
+        "zero_regret_rate": np.where(steps > 0, zero_steps / denominator, np.nan),
+    }
+    return {key: float(value) if value.ndim == 0 else value for key, value in summary.items()}

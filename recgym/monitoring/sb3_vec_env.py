@@ -68,6 +68,24 @@ def _rows(infos: Mapping[str, Any], n: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _rows_at(infos: Mapping[str, Any], indices: list[int]) -> list[dict[str, Any]]:
+    """Like :func:`_rows`, for the envs ``indices`` only (the few whose episode ended)."""
+    index = np.asarray(indices, dtype=np.int64)
+    rows: list[dict[str, Any]] = [{} for _ in indices]
+    for key, value in infos.items():
+        if key.startswith("_") or key in FINAL_KEYS:
+            continue
+        flags = infos.get(f"_{key}")
+        present = None if flags is None else np.asarray(flags)[index]
+        if present is not None and not present.any():
+            continue
+        values = _rows_at(value, indices) if isinstance(value, Mapping) else np.asarray(value)[index].tolist()
+        chosen = range(len(indices)) if present is None or present.all() else np.flatnonzero(present).tolist()
+        for j in chosen:
+            rows[j][key] = values[j]
+    return rows
+
+
 def _copy(observation: Any) -> Any:
     """A copy of one env's observation (arrays copied; NumPy scalars, which cannot change, kept)."""
     if isinstance(observation, Mapping):
@@ -139,18 +157,17 @@ class RecGymVecEnv(VecEnv):
         if dones.any():
             ended = np.flatnonzero(dones).tolist()
             if self._mode == AutoresetMode.SAME_STEP:
-                last = _rows(infos["final_info"], self.num_envs)
-                for i in ended:
+                last = _rows_at(infos["final_info"], ended)
+                for i, final in zip(ended, last, strict=True):
                     episode = {key: rows[i].pop(key) for key in EPISODE_INFO_KEYS if key in rows[i]}
                     self.reset_infos[i] = rows[i]
-                    rows[i] = {**last[i], **episode, "terminal_observation": _copy(infos["final_obs"][i])}
+                    rows[i] = {**final, **episode, "terminal_observation": _copy(infos["final_obs"][i])}
             else:
                 for i in ended:
                     rows[i]["terminal_observation"] = _obs_row(observations, i)
                 observations, reset_infos = self.env.reset(options={"reset_mask": dones})
-                reset_rows = _rows(reset_infos, self.num_envs)
-                for i in ended:
-                    self.reset_infos[i] = reset_rows[i]
+                for i, reset_info in zip(ended, _rows_at(reset_infos, ended), strict=True):
+                    self.reset_infos[i] = reset_info
         timeouts = (truncated & ~terminated).tolist()
         for row, timeout in zip(rows, timeouts, strict=True):
             row["TimeLimit.truncated"] = timeout

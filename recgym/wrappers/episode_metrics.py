@@ -53,6 +53,9 @@ DEFAULT_WINDOW = 10_000
 ITEM_KEYS = ("video", "item")
 """``info`` keys naming the shown item (the first one present is used)."""
 
+INFO_KEYS = ("outcome", "watch_seconds", "regret", "category", "creator", *ITEM_KEYS)
+"""Every ``info`` key the recorder reads."""
+
 _OUTCOMES = tuple(OUTCOME_RATES)
 _OUTCOME_COLUMN = {name: column for column, name in enumerate(_OUTCOMES)}
 
@@ -228,10 +231,8 @@ class EpisodeMetricsRecorder:
         if "watch_seconds" in self._reported:
             metrics["watch_seconds"] = self.watch_seconds[slots].copy()
         if "outcome" in self._reported:
-            counts, steps = self.outcomes[slots].tolist(), self.outcome_steps[slots].tolist()
-            rates = [rates_from_counts(dict(zip(_OUTCOMES, row, strict=True)), n) for row, n in zip(counts, steps, strict=True)]
-            for name in OUTCOME_RATES.values():
-                metrics[name] = np.array([rate[name] for rate in rates])
+            counts = dict(zip(_OUTCOMES, self.outcomes[slots].T, strict=True))
+            metrics |= rates_from_counts(counts, self.outcome_steps[slots])
         if "category" in self._reported:
             counts = self.category_counts[slots]
             shown = counts.sum(axis=1)
@@ -239,11 +240,7 @@ class EpisodeMetricsRecorder:
                 metrics["category_coverage"] = np.where(shown > 0, np.count_nonzero(counts, axis=1) / counts.shape[1], np.nan)
             metrics["diversity"] = np.asarray(diversity_from_counts(counts), dtype=np.float64).reshape(len(slots))
         if "regret" in self._reported:
-            totals = zip(self.regret_total[slots].tolist(), self.regret_zero[slots].tolist(),
-                         self.regret_steps[slots].tolist(), strict=True)  # fmt: skip
-            summaries = [regret_from_totals(total, zero, steps) for total, zero, steps in totals]
-            for name in ("regret", "cumulative_regret", "zero_regret_rate"):
-                metrics[name] = np.array([summary[name] for summary in summaries])
+            metrics |= regret_from_totals(self.regret_total[slots], self.regret_zero[slots], self.regret_steps[slots])
         if "item" in self._reported and self.items is not None:
             metrics["catalogue_coverage"] = np.full(len(slots), share_shown(self.items.counts))
         if "creator" in self._reported and self.creators is not None:

@@ -9,7 +9,7 @@ info in ``info["final_info"]``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -54,7 +54,7 @@ def env_info(infos: Mapping[str, Any], index: int, *, skip: tuple[str, ...] = FI
     return single
 
 
-def transition_infos(infos: dict[str, Any], done: np.ndarray) -> dict[str, Any]:
+def transition_infos(infos: dict[str, Any], done: np.ndarray, keys: Collection[str] | None = None) -> dict[str, Any]:
     """The info of a same-step autoreset step as it describes the step's transitions.
 
     Rows of ended envs come from ``final_info`` (their last step), the others from the top level.
@@ -67,6 +67,8 @@ def transition_infos(infos: dict[str, Any], done: np.ndarray) -> dict[str, Any]:
         The vector env's info of the step.
     done : numpy.ndarray of bool, shape ``(num_envs,)``
         ``terminated | truncated`` of the step.
+    keys : collection of str, optional
+        Merge only these keys of ``final_info`` (the others keep their top-level rows); default all.
 
     Returns
     -------
@@ -78,7 +80,7 @@ def transition_infos(infos: dict[str, Any], done: np.ndarray) -> dict[str, Any]:
         return infos
     merged = dict(infos)
     for key, value in final.items():
-        if key.startswith("_"):
+        if key.startswith("_") or (keys is not None and key not in keys):
             continue
         rows = done & final.get(f"_{key}", done)
         current = infos.get(key)

@@ -10,7 +10,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
 from recgym.wrappers.env_facts import catalogue_facts
-from recgym.wrappers.episode_metrics import DEFAULT_WINDOW, REC_METRICS_KEY, EpisodeMetricsRecorder
+from recgym.wrappers.episode_metrics import DEFAULT_WINDOW, INFO_KEYS, REC_METRICS_KEY, EpisodeMetricsRecorder
 from recgym.wrappers.vector_infos import transition_infos
 
 
@@ -107,7 +107,7 @@ class RecordRecMetricsVector(VectorWrapper):
             step_infos = infos
         else:
             valid = np.ones(self.num_envs, dtype=bool)
-            step_infos = transition_infos(infos, done) if self._mode == AutoresetMode.SAME_STEP else infos
+            step_infos = transition_infos(infos, done, INFO_KEYS) if self._mode == AutoresetMode.SAME_STEP else infos
         self.recorder.add(valid, np.asarray(rewards, dtype=np.float64), step_infos)
         if done.any():
             ended = self._slots[done]
