@@ -128,3 +128,26 @@ def test_sb3_remote_env_example_learns_the_same_network_as_locally():
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "same network as trained locally: True" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"env_id": "CartPole-v1"}, "env_id must be one of"),
+        ({"env_id": "RecGym-Remote-v0"}, "env_id must be one of"),
+        ({"env_kwargs": [("n_users", 5)]}, "env_kwargs must be a mapping"),
+        ({"env_kwargs": {"n_userz": 5}}, "unknown keyword argument(s) ['n_userz']"),
+        ({"max_clients": 0}, "max_clients must be >= 1, got 0"),
+        ({"idle_timeout": -1.0}, "idle_timeout must be > 0.0, got -1.0"),
+        ({"max_body_bytes": 100}, "max_body_bytes must be >= 1024, got 100"),
+        ({"seed": -3}, "seed must be >= 0, got -3"),
+        ({"seed": 1.5}, "seed must be an integer, got 1.5"),
+    ],
+)
+def test_create_app_checks_every_argument(kwargs, message):
+    from recgym.serve.app import create_app
+
+    arguments = {"env_id": "RecGym-Ratings-v0", "env_kwargs": {"n_users": 5, "n_items": 5}, **kwargs}
+    with pytest.raises(ValueError) as error:
+        create_app(arguments.pop("env_id"), **arguments)
+    assert message in str(error.value)
