@@ -22,8 +22,8 @@ generator runs on the same machine and competes with the server for the CPUs.
     python benchmarks/bench_serve.py --quick    # a smoke run: 8 clients, 2 s each
     python benchmarks/bench_serve.py --plot docs/img/serve_latency.png --overwrite   # the figure in docs/serve.md
 
-Needs ``pip install -e '.[serve,bench]'`` (aiohttp is a much cheaper client than httpx, which
-leaves more of the shared CPUs to the server).
+Needs ``pip install -e '.[dev,serve]'`` (the dev extra has aiohttp, a much cheaper client than
+httpx, which leaves more of the shared CPUs to the server).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ try:
     import aiohttp
     import uvloop
 except ImportError as error:
-    raise SystemExit(f"bench_serve.py needs the serve and bench extras: pip install -e '.[serve,bench]' ({error})") from None
+    raise SystemExit(f"bench_serve.py needs the dev and serve extras: pip install -e '.[dev,serve]' ({error})") from None
 
 PHASES = {
     "protocol": ("RecGym-Ratings-v0", {}),

@@ -151,3 +151,13 @@ def test_create_app_checks_every_argument(kwargs, message):
     with pytest.raises(ValueError) as error:
         create_app(arguments.pop("env_id"), **arguments)
     assert message in str(error.value)
+
+
+def test_bench_serve_quick_runs_without_errors():
+    pytest.importorskip("aiohttp")
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_serve.py"), "--quick", "--phases", "protocol",
+                             "--pause-ms", "0"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith("protocol "))
+    assert int(row.split()[8]) == 0  # errors
+    assert int(row.split()[3].replace(",", "")) > 0  # requests
