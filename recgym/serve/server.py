@@ -48,7 +48,8 @@ def url_of(sock: socket.socket) -> str:
 
 
 MAX_HEAD_BYTES = 16 * 1024
-"""Largest request line plus headers; a larger head gets 400 (bodies are limited by the app's ``max_body_bytes``)."""
+"""A request head (line and headers) still incomplete past this many bytes gets 400. One that arrives whole in a
+single socket read is parsed anyway, so a head is bounded by about one read more (bodies: the app's ``max_body_bytes``)."""
 
 
 def _config(app: Any, access_log: bool, log_level: str) -> uvicorn.Config:
