@@ -7,7 +7,8 @@ more data than a few minutes of training gives, and it fits the reward noise of 
 codes (creators). :class:`CandidateDQNPolicy` keeps SB3's DQN (replay, targets, ε-greedy,
 logging, saving) and swaps the Q-network for :class:`agents.dqn.PerActionQNetwork`: one MLP shared
 by every slot, reading the context (user, session) and that slot's fields through the layout-driven
-:class:`~agents.encoder.ObservationEncoder` (embeddings for categorical fields, scaled numbers).
+:class:`~agents.encoder.ObservationEncoder` (embeddings for categorical fields, scaled numbers),
+plus the same wide part of (candidate code, context code) weights as :class:`agents.dqn.DQN`.
 
 >>> import gymnasium as gym, recgym
 >>> from stable_baselines3 import DQN
@@ -28,7 +29,8 @@ from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 
-from agents.dqn import AUTO_EMBEDDING_DIMS, PerActionQNetwork, per_action_fields
+from agents.crosses import CrossPairs, all_crosses
+from agents.dqn import AUTO_CROSS_EXCLUDE, AUTO_EMBEDDING_DIMS, PerActionQNetwork, per_action_fields
 from agents.encoder import ObservationEncoder
 from recgym.envs.observation import ObservationLayout
 
@@ -40,8 +42,17 @@ def layout_encoder(layout: ObservationLayout) -> ObservationEncoder:
     return ObservationEncoder(layout, embedding_dim)
 
 
+def default_crosses(layout: ObservationLayout, n_actions: int) -> CrossPairs:
+    """The wide part :class:`agents.dqn.DQN` builds by default (``crosses="auto"``)."""
+    return all_crosses(layout, n_actions, exclude=AUTO_CROSS_EXCLUDE)
+
+
 class CandidateQNetwork(QNetwork):
-    """SB3's ``QNetwork`` whose ``q_net`` is :class:`agents.dqn.PerActionQNetwork` (hidden widths ``net_arch``)."""
+    """SB3's ``QNetwork`` whose ``q_net`` is :class:`agents.dqn.PerActionQNetwork` (hidden widths ``net_arch``).
+
+    ``crosses`` is its wide part: ``"auto"`` (:func:`default_crosses`), None, or (candidate field,
+    context field) pairs, as ``DQNConfig.crosses``.
+    """
 
     def __init__(
         self,
@@ -54,18 +65,21 @@ class CandidateQNetwork(QNetwork):
         normalize_images: bool = True,
         *,
         layout: ObservationLayout,
+        crosses: str | CrossPairs | None = "auto",
     ) -> None:
         super().__init__(observation_space, action_space, features_extractor, features_dim, net_arch, activation_fn,
                          normalize_images)  # fmt: skip
-        self.layout = layout
-        self.q_net = PerActionQNetwork(layout_encoder(layout), int(action_space.n), self.net_arch)  # type: ignore[assignment]
+        self.layout, self.crosses = layout, crosses
+        n = int(action_space.n)
+        pairs = default_crosses(layout, n) if crosses == "auto" else tuple(crosses or ())
+        self.q_net = PerActionQNetwork(layout_encoder(layout), n, self.net_arch, pairs)  # type: ignore[assignment]
 
     def forward(self, obs: PyTorchObs) -> torch.Tensor:
         """``(n, n_candidates)`` action values."""
         return self.q_net(self.extract_features(obs, self.features_extractor))
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
-        return super()._get_constructor_parameters() | {"layout": self.layout}
+        return super()._get_constructor_parameters() | {"layout": self.layout, "crosses": self.crosses}
 
 
 class CandidateDQNPolicy(DQNPolicy):
@@ -80,6 +94,8 @@ class CandidateDQNPolicy(DQNPolicy):
     layout : ObservationLayout
         The env's observation layout (``env.unwrapped.observation_layout``), which has fields of
         shape ``(n_candidates,)``; :func:`candidate_policy_kwargs` reads it from an env.
+    crosses : "auto", sequence of (str, str), or None
+        The Q-network's wide part (see :class:`CandidateQNetwork`).
     """
 
     def __init__(
@@ -96,22 +112,23 @@ class CandidateDQNPolicy(DQNPolicy):
         optimizer_kwargs: dict[str, Any] | None = None,
         *,
         layout: ObservationLayout,
+        crosses: str | CrossPairs | None = "auto",
     ) -> None:
         if not isinstance(layout, ObservationLayout):
             raise ValueError(f"layout must be the env's ObservationLayout, got {type(layout).__name__}")
         if not isinstance(action_space, spaces.Discrete) or not per_action_fields(layout, int(action_space.n)):
             raise ValueError(f"layout has no field of shape ({getattr(action_space, 'n', '?')},) describing the candidates")
-        self.layout = layout
+        self.layout, self.crosses = layout, crosses
         super().__init__(observation_space, action_space, lr_schedule, net_arch, activation_fn, features_extractor_class,
                          features_extractor_kwargs, normalize_images, optimizer_class, optimizer_kwargs)  # fmt: skip
 
     def make_q_net(self) -> QNetwork:
         """A :class:`CandidateQNetwork` (called for the online and the target network)."""
         net_args = self._update_features_extractor(self.net_args, features_extractor=None)
-        return CandidateQNetwork(**net_args, layout=self.layout).to(self.device)
+        return CandidateQNetwork(**net_args, layout=self.layout, crosses=self.crosses).to(self.device)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
-        return super()._get_constructor_parameters() | {"layout": self.layout}
+        return super()._get_constructor_parameters() | {"layout": self.layout, "crosses": self.crosses}
 
 
 def candidate_policy_kwargs(env: Any, net_arch: list[int] | None = None) -> Mapping[str, Any]:
