@@ -1,0 +1,258 @@
+"""Thompson-sampling MF: Bayesian updates against Bishop's closed form and a per-interaction loop, learning, knobs."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from agents.batch_recommender import PeriodAdapter, make_period_env
+from agents.gaussian_beliefs import NaturalBeliefs, moments, sum_by_row
+from agents.thompson_mf import ThompsonConfig, ThompsonMF
+
+
+def _interactions(users, items, ratings):
+    return pd.DataFrame({"user": users, "item": items, "rating": ratings})
+
+
+def _bishop(prior_mean, prior_cov, phi, targets, beta):
+    """Bishop 3.50–3.51 with explicit inverses: m_N = S_N (S_0⁻¹ m_0 + β Φᵀ t), S_N⁻¹ = S_0⁻¹ + β ΦᵀΦ."""
+    prior_precision = np.linalg.inv(prior_cov)
+    cov = np.linalg.inv(prior_precision + beta * phi.T @ phi)
+    return cov @ (prior_precision @ prior_mean + beta * phi.T @ targets), cov
+
+
+def test_natural_update_equals_bishop_closed_form_in_any_order():
+    rng = np.random.default_rng(0)
+    d, beta = 3, 4.0
+    prior_mean, prior_var = rng.normal(size=d), np.array([0.5, 2.0, 1.5])
+    phi, targets = rng.normal(size=(7, d)), rng.normal(size=7)
+    expected_mean, expected_cov = _bishop(prior_mean, np.diag(prior_var), phi, targets, beta)
+
+    batch = NaturalBeliefs.from_prior(1, prior_mean, prior_var)
+    batch.add(np.array([0]), (phi.T @ phi)[None], (phi.T @ targets)[None], beta)
+    mean, cov = batch.moments()
+    np.testing.assert_allclose(mean[0], expected_mean, rtol=1e-10)
+    np.testing.assert_allclose(cov[0], expected_cov, rtol=1e-10)
+
+    # One observation at a time, in reverse order, gives the same posterior (features fixed).
+    sequential = NaturalBeliefs.from_prior(1, prior_mean, prior_var)
+    for j in reversed(range(len(targets))):
+        sequential.add(np.array([0]), np.outer(phi[j], phi[j])[None], (phi[j] * targets[j])[None], beta)
+    np.testing.assert_allclose(sequential.moments()[0][0], expected_mean, rtol=1e-10)
+
+
+def test_natural_update_recovers_a_planted_vector():
+    rng = np.random.default_rng(1)
+    truth, noise_std = rng.uniform(0, 1, size=10), 0.1
+    phi = rng.uniform(0, 1, size=(2000, 10))
+    targets = phi @ truth + noise_std * rng.standard_normal(2000)
+    beliefs = NaturalBeliefs.from_prior(1, np.zeros(10), np.full(10, 10.0))
+    beliefs.add(np.array([0]), (phi.T @ phi)[None], (phi.T @ targets)[None], 1 / noise_std**2)
+    mean, cov = beliefs.moments()
+    z = (mean[0] - truth) / np.sqrt(np.diag(cov[0]))
+    assert np.all(np.abs(z) < 4.5)  # within the posterior's own uncertainty
+    assert np.max(np.abs(mean[0] - truth)) < 0.05
+
+
+def test_sum_by_row_matches_a_loop():
+    rng = np.random.default_rng(2)
+    rows = rng.integers(0, 6, size=40)
+    values = rng.normal(size=(40, 2, 2))
+    unique, sums = sum_by_row(rows, values)
+    assert unique.tolist() == sorted(set(rows.tolist()))
+    for row, total in zip(unique, sums, strict=True):
+        np.testing.assert_allclose(total, values[rows == row].sum(axis=0))
+
+
+def _expectations(mean, cov, rank, biases):
+    """E[f fᵀ], E[f], E[f · offset] of one belief, written out: f = [latent, 1] and offset = bias with biases."""
+    second = cov + np.outer(mean, mean)
+    first, cross = mean.copy(), np.zeros_like(mean)
+    if biases:
+        second[rank, :rank] = second[:rank, rank] = mean[:rank]
+        second[rank, rank] = 1.0
+        first[rank] = 1.0
+        cross = cov[:, rank] + mean * mean[rank]
+        cross[rank] = mean[rank]
+    return second, first, cross
+
+
+def _loop_update(own, other, rows, cols, ratings, mu, config):
+    """Condition beliefs ``own`` on each interaction in turn (Bishop 3.50–3.51), the other side's beliefs fixed."""
+    mean, cov = own[0].copy(), own[1].copy()
+    for row, col, rating in zip(rows, cols, ratings, strict=True):
+        second, first, cross = _expectations(other[0][col], other[1][col], config.rank, config.biases)
+        old_precision = np.linalg.inv(cov[row])
+        cov[row] = np.linalg.inv(old_precision + config.beta * second)
+        mean[row] = cov[row] @ (old_precision @ mean[row] + config.beta * ((rating - mu) * first - cross))
+    return mean, cov
+
+
+@pytest.mark.parametrize("biases", [False, True])
+def test_vectorised_moment_update_equals_the_per_interaction_loop(biases):
+    """Two batches with window 0: the first is folded (with the beliefs of that moment) when the second arrives."""
+    rng = np.random.default_rng(3)
+    agent = ThompsonMF(6, 5, seed=4, rank=3, biases=biases, window=0, n_sweeps=1, relaxation=1.0, beta=3.0, alpha=0.7,
+                       alpha_bias=0.4, init_scale=0.5)
+    config = agent.config
+    user_prior, item_prior = agent._users.moments(), agent._items.moments()
+    first = (rng.integers(0, 6, 8), rng.integers(0, 5, 8), rng.normal(3, 1, 8))
+    # Repeated users, items and pairs.
+    second = (np.array([0, 1, 1, 3, 5, 5, 5, 2]), np.array([4, 4, 0, 2, 1, 1, 3, 4]), rng.normal(3, 1, 8))
+
+    agent.learn(_interactions(*first))
+    mu = first[2].mean() if biases else 0.0
+    users_1 = _loop_update(user_prior, item_prior, first[0], first[1], first[2], mu, config)
+    items_1 = _loop_update(item_prior, users_1, first[1], first[0], first[2], mu, config)
+    for got, want in zip((*agent.user_beliefs(), *agent.item_beliefs()), (*users_1, *items_1), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10)
+
+    agent.learn(_interactions(*second))
+    mu = np.r_[first[2], second[2]].mean() if biases else 0.0
+    stored_users = _loop_update(user_prior, items_1, first[0], first[1], first[2], mu, config)
+    stored_items = _loop_update(item_prior, users_1, first[1], first[0], first[2], mu, config)
+    users_2 = _loop_update(stored_users, items_1, second[0], second[1], second[2], mu, config)
+    items_2 = _loop_update(stored_items, users_2, second[1], second[0], second[2], mu, config)
+    for got, want in zip((*agent.user_beliefs(), *agent.item_beliefs()), (*users_2, *items_2), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("biases", [False, True])
+def test_vectorised_seed_update_equals_the_per_interaction_loop(biases):
+    rng = np.random.default_rng(5)
+    config = ThompsonConfig.seed_preset(rank=2, n_samples=25, biases=biases, beta=0.5, alpha=2.0)
+    agent = ThompsonMF(4, 3, config, seed=6)
+    users, items = np.array([0, 2, 2, 3, 1]), np.array([1, 1, 0, 2, 1])
+    ratings = rng.normal(2, 1, len(users))
+    mu = ratings.mean() if biases else 0.0
+    k, d, s, beta = 2, agent.dim, 25, 0.5
+    draws_rng = copy.deepcopy(agent.rng)
+    user_mean, user_cov = agent.user_beliefs()
+    item_mean, item_cov = agent.item_beliefs()
+
+    def features(mean, cov):
+        """The seed's loop: n_samples draws of the other side's vector for one interaction."""
+        draws = mean + (np.linalg.cholesky(cov) @ draws_rng.standard_normal((d, s))).T
+        offset = np.zeros(s)
+        if biases:
+            offset = draws[:, k].copy()
+            draws[:, k] = 1.0
+        return draws, offset
+
+    user_precision = np.linalg.inv(user_cov)
+    user_shift = np.einsum("nij,nj->ni", user_precision, user_mean)
+    for j, (user, item) in enumerate(zip(users, items, strict=True)):
+        phi, offset = features(item_mean[item], item_cov[item])
+        user_precision[user] += beta * phi.T @ phi
+        user_shift[user] += beta * phi.T @ (ratings[j] - mu - offset)
+    user_mean, user_cov = moments(user_precision, user_shift)
+    item_precision = np.linalg.inv(item_cov)
+    item_shift = np.einsum("nij,nj->ni", item_precision, item_mean)
+    for j, (user, item) in enumerate(zip(users, items, strict=True)):
+        phi, offset = features(user_mean[user], user_cov[user])
+        item_precision[item] += beta * phi.T @ phi
+        item_shift[item] += beta * phi.T @ (ratings[j] - mu - offset)
+    item_mean, item_cov = moments(item_precision, item_shift)
+
+    agent.learn(_interactions(users, items, ratings))
+    np.testing.assert_allclose(agent.user_beliefs()[0], user_mean, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(agent.user_beliefs()[1], user_cov, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(agent.item_beliefs()[0], item_mean, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(agent.item_beliefs()[1], item_cov, rtol=1e-8, atol=1e-10)
+
+
+def test_seed_update_approaches_the_moment_update_with_many_samples():
+    """ΦᵀΦ / n_samples → E[f fᵀ]: the seed's Monte-Carlo update is the moment update with β · n_samples."""
+    rng = np.random.default_rng(7)
+    users, items, ratings = rng.integers(0, 5, 12), rng.integers(0, 4, 12), rng.normal(2.5, 0.5, 12)
+    common = dict(rank=2, alpha=0.3, biases=False, n_sweeps=1, window=0, init_scale=0.3, relaxation=1.0)
+    seed_agent = ThompsonMF(5, 4, ThompsonConfig(update="seed", n_samples=20_000, beta=0.01, **common), seed=8)
+    moment_agent = ThompsonMF(5, 4, ThompsonConfig(update="moment", beta=0.01 * 20_000, **common), seed=8)
+    for agent in (seed_agent, moment_agent):
+        agent.learn(_interactions(users, items, ratings))
+    np.testing.assert_allclose(seed_agent.user_beliefs()[0], moment_agent.user_beliefs()[0], atol=0.05)
+    np.testing.assert_allclose(seed_agent.item_beliefs()[0], moment_agent.item_beliefs()[0], atol=0.05)
+
+
+def test_learns_a_planted_low_rank_world():
+    """Observing every pair of a planted rank-2 world a few times, the posterior means predict the true ratings."""
+    rng = np.random.default_rng(9)
+    n_users, n_items, rank = 30, 20, 2
+    P, Q = rng.uniform(0, 1, (n_users, rank)), rng.uniform(0, 1, (n_items, rank))
+    agent = ThompsonMF(n_users, n_items, seed=10, rank=rank, window=3, n_sweeps=3, beta=100.0)
+    users, items = np.meshgrid(np.arange(n_users), np.arange(n_items), indexing="ij")
+    users, items = users.ravel(), items.ravel()
+    for _ in range(6):
+        agent.learn(_interactions(users, items, (P @ Q.T)[users, items] + 0.1 * rng.standard_normal(len(users))))
+    error = agent.predict(users, items) - (P @ Q.T)[users, items]
+    assert np.sqrt(np.mean(error**2)) < 0.05  # the noise of one rating is 0.1
+
+
+def test_thompson_learns_to_recommend_on_a_small_world():
+    env = make_period_env(n_users=200, n_items=100, n_features=4)
+    adapter = PeriodAdapter(env)
+    adapter.reset(seed=11)
+    agent = ThompsonMF(200, 100, seed=11, rank=4)
+    regrets = [adapter.step(agent).mean_regret for _ in range(25)]
+    assert regrets[0] > 0.5  # the first period is blind
+    assert np.mean(regrets[-5:]) < 0.25 * regrets[0]
+
+
+def test_window_keeps_a_bounded_number_of_batches_and_folds_the_rest():
+    rng = np.random.default_rng(12)
+    agent = ThompsonMF(10, 8, seed=13, rank=2, window=2)
+    prior_precision = agent._users.precision.copy()
+    for period in range(6):
+        agent.learn(_interactions(rng.integers(0, 10, 10), rng.integers(0, 8, 10), rng.normal(2, 1, 10)))
+        assert len(agent._window) == min(period + 1, 3)  # the current batch and at most `window` before it
+    # Three batches have been folded into the stored parameters.
+    assert not np.allclose(agent._users.precision, prior_precision)
+
+
+def test_recommendations_are_deterministic_per_seed_and_spread_over_catalogue_draws():
+    users = np.arange(50)
+    one = ThompsonMF(50, 40, seed=14, catalogue_draws=1, rank=3)
+    many = ThompsonMF(50, 40, seed=14, catalogue_draws=50, rank=3)
+    again = ThompsonMF(50, 40, seed=14, catalogue_draws=50, rank=3)
+    frame = many.recommend(users)
+    assert frame.columns.tolist() == ["user", "item", "predicted_rating"]
+    assert frame["user"].tolist() == users.tolist()
+    pd.testing.assert_frame_equal(frame, again.recommend(users))
+    # From the prior, one shared catalogue draw sends many users to the same item; independent draws spread them.
+    assert one.recommend(users)["item"].nunique() < frame["item"].nunique()
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"rank": 0}, "rank"),
+        ({"alpha": 0.0}, "alpha"),
+        ({"beta": -1.0}, "beta"),
+        ({"update": "gibbs"}, "update"),
+        ({"window": -1}, "window"),
+        ({"n_sweeps": 0}, "n_sweeps"),
+        ({"catalogue_draws": 0}, "catalogue_draws"),
+        ({"init_scale": 0.0}, "init_scale"),
+        ({"relaxation": 2.5}, "relaxation"),
+        ({"update": "seed", "window": 3}, "window"),
+        ({"biases": "yes"}, "biases"),
+    ],
+)
+def test_bad_knobs_are_rejected_by_name(change, words):
+    with pytest.raises(ValueError, match=words):
+        ThompsonConfig(**change)
+
+
+def test_bad_inputs_are_rejected():
+    agent = ThompsonMF(5, 4, seed=0, rank=2)
+    with pytest.raises(ValueError, match="users"):
+        agent.recommend([0, 5])
+    with pytest.raises(ValueError, match="n_users"):
+        ThompsonMF(0, 4)
+    with pytest.raises(ValueError, match="missing"):
+        agent.learn(pd.DataFrame({"user": [0], "item": [1]}))
+    with pytest.raises(ValueError, match="item"):
+        agent.learn(_interactions([0], [4], [1.0]))
+    with pytest.raises(ValueError, match="finite"):
+        agent.learn(_interactions([0], [1], [np.nan]))
