@@ -33,3 +33,14 @@ def small_env(env_id):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for every Spark test of a test process (local[2], on loopback, no UI)."""
+    pytest.importorskip("pyspark", reason="PySpark is not installed (the optional extra: pip install -e '.[spark]')")
+    from agents.spark_als import spark_session
+
+    session = spark_session("local[2]", app_name="recgym-tests")
+    yield session
+    session.stop()
