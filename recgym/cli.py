@@ -1,4 +1,4 @@
-"""The ``recgym`` command line: ``recgym demo``, ``recgym train`` and ``recgym serve`` (later issues add experiment, ab)."""
+"""The ``recgym`` command line: ``demo``, ``train``, ``serve`` and ``experiment bandits`` (later issues add ab)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from recgym.envs.registration import ENV_IDS, SHORT_VIDEO_IDS
 
 TRAIN_AGENTS = ("dqn", "ddpg", "sb3-dqn", "sb3-ppo", "sb3-a2c", "sb3-td3", "sb3-sac")
 """Agents of ``recgym train`` (``agents.train_run.AGENTS``, repeated here so that the parser needs no agents import)."""
+BANDIT_AGENTS = ("thompson", "thompson-seed", "als", "epsilon-greedy", "als-spark", "popularity", "random", "oracle")
+"""Agents of ``recgym experiment bandits`` (``agents.bandit_experiment.AGENTS``, repeated for the same reason)."""
+BANDIT_DEFAULT_AGENTS = ("thompson", "als", "epsilon-greedy", "popularity", "random", "oracle")
 
 
 def _positive_int(text: str) -> int:
@@ -155,6 +158,35 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _experiment_bandits(args: argparse.Namespace) -> int:
+    # Agents sit above the environments, so the CLI imports them only when a command needs them.
+    from agents.bandit_experiment import format_summary, run_bandit_experiment
+
+    result = run_bandit_experiment(
+        args.agents,
+        n_users=args.n_users,
+        n_items=args.n_items,
+        n_features=args.n_features,
+        n_periods=args.periods,
+        seeds=args.seeds,
+        logdir=args.logdir,
+        run_name=args.run_name,
+        epsilon=args.epsilon,
+        epsilon_decay=args.epsilon_decay,
+        agent_options=args.agent_options,
+        env_kwargs=args.env_kwargs,
+        spark_master=args.spark_master,
+        progress_bar=not args.no_progress,
+    )
+    seeds = ", ".join(map(str, args.seeds))
+    print(f"{args.n_users:,} users x {args.n_items:,} items, {args.n_features} features, {args.periods} periods, "
+          f"world seed(s) {seeds} (mean ± standard deviation over seeds; best item on average: regret "
+          f"{result.population_best_regret:.3f}):")
+    print(format_summary(result.summary))
+    print(f"run written to {result.run_dir}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``recgym`` argument parser with one sub-command per job."""
     parser = argparse.ArgumentParser(prog="recgym", description="Recommendation policies in simulation.")
@@ -243,6 +275,40 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seed of the server's generator, which draws the seeds of resets that name none (default: random)")
     serve.add_argument("--access-log", action="store_true", help="log every request (off by default: it costs throughput)")
     serve.set_defaults(handler=_serve)
+
+    experiment = commands.add_parser("experiment", help="run an experiment that compares agents (bandits)")
+    experiments = experiment.add_subparsers(dest="experiment", required=True)
+    bandits = experiments.add_parser(
+        "bandits",
+        help="seed 000's experiment: Thompson-sampling MF, ALS, ε-greedy and baselines on RecGym-Ratings-v0, period by period",
+        description="Every period each user requests one recommendation; each agent recommends, the env rates, the agent "
+        "learns. Per agent, seed and period: mean regret, rating MSE, inference and training time, written as CSV, "
+        "TensorBoard scalars, a regret PNG and a JSON summary into a new run directory. Defaults reproduce the seed's "
+        "set-up (1,000 users x 1,000 items, 10 features, 50 periods, seed 42).",
+    )
+    bandits.add_argument("--agents", nargs="+", choices=BANDIT_AGENTS, default=list(BANDIT_DEFAULT_AGENTS), metavar="NAME",
+                         help=f"agents to run, from {', '.join(BANDIT_AGENTS)} (default: {' '.join(BANDIT_DEFAULT_AGENTS)})")
+    bandits.add_argument("--n-users", type=_positive_int, default=1000, metavar="N", help="users (default 1000)")
+    bandits.add_argument("--n-items", type=_positive_int, default=1000, metavar="N", help="items (default 1000)")
+    bandits.add_argument("--n-features", type=_positive_int, default=10, metavar="N", help="hidden features (default 10)")
+    bandits.add_argument("--periods", type=_positive_int, default=50, metavar="N", help="periods (default 50)")
+    bandits.add_argument("--seeds", type=_non_negative_int, nargs="+", default=[42], metavar="S",
+                         help="world seeds; every agent faces the same worlds (default 42)")
+    bandits.add_argument("--logdir", default="runs", metavar="DIR", help="parent directory of the run directories (default runs)")
+    bandits.add_argument("--run-name", metavar="NAME",
+                         help="name of the run directory, refused if it exists (default bandits_{k})")
+    bandits.add_argument("--epsilon", type=float, default=0.2,
+                         help="epsilon-greedy's initial exploration probability (default 0.2)")
+    bandits.add_argument("--epsilon-decay", type=float, default=0.2, metavar="D",
+                         help="epsilon-greedy explores with epsilon / (1 + D * period) (default 0.2; 0: constant)")
+    bandits.add_argument("--agent-options", type=_json_object, metavar="JSON",
+                         help="per agent, its keyword arguments, e.g. '{\"thompson\": {\"window\": 0}, \"als\": {\"rank\": 5}}'")
+    bandits.add_argument("--env-kwargs", type=_json_object, metavar="JSON",
+                         help="other RecGym-Ratings-v0 keyword arguments, e.g. '{\"noise_std\": 0.2}'")
+    bandits.add_argument("--spark-master", metavar="URL",
+                         help="Spark master of als-spark (default local[2]; needs the spark extra)")
+    bandits.add_argument("--no-progress", action="store_true", help="no progress bar")
+    bandits.set_defaults(handler=_experiment_bandits)
     return parser
 
 
