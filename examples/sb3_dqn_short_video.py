@@ -5,8 +5,8 @@ For each seed, SB3's DQN learns in the world of that seed through recgym's batch
 with ``CandidateDQNPolicy`` (one Q-network head shared by the 10 candidate slots), logging to
 TensorBoard: SB3's ``rollout/`` and ``train/`` scalars and ``rec/`` from ``RecMetricsCallback``.
 The greedy policy is then evaluated on a world it never saw (seed + 10,000), next to the random
-policy and the myopic oracle on the same world. The margin over random is printed per seed and
-pooled over the seeds (mean ± standard error).
+policy, the myopic oracle and the untrained network's greedy policy on the same world. The margin
+over random is printed per seed and pooled over the seeds (mean ± standard error).
 
 Run: ``python examples/sb3_dqn_short_video.py [--seeds 0 1 2] [--steps 50000] [--logdir runs] [--quick]``
 (about 1.5-3 minutes on 2 cores with the defaults), then ``tensorboard --logdir runs``.
@@ -40,14 +40,15 @@ HYPERPARAMETERS = {  # agents.dqn.DQNConfig's settings where SB3 has the knob (o
 }  # fmt: skip
 
 
-def train_one(seed: int, steps: int, run_dir, env_kwargs: dict) -> DQN:
+def train_one(seed: int, steps: int, run_dir, env_kwargs: dict, evaluate_untrained) -> tuple[DQN, object]:
     env = make_sb3_vec_env(ENV_ID, 16, seed=seed, **env_kwargs)
     model = DQN(CandidateDQNPolicy, env, policy_kwargs=dict(candidate_policy_kwargs(env)), seed=seed, **HYPERPARAMETERS)
+    untrained = evaluate_untrained(model)  # greedy actions of the initial network: what learning starts from
     model.set_logger(configure(str(run_dir / f"seed{seed}"), ["tensorboard"]))
     model.learn(steps, callback=RecMetricsCallback(), log_interval=20)
     model.logger.close()
     env.close()
-    return model
+    return model, untrained
 
 
 def main() -> None:
@@ -68,9 +69,10 @@ def main() -> None:
 
     rows = []
     for seed in args.seeds:
-        model = train_one(seed, args.steps, run_dir, env_kwargs)
         eval_env = gym.make_vec(ENV_ID, 16, vectorization_mode="vector_entry_point", **env_kwargs)
         world = seed + 10_000  # a world the agent never trained in
+        model, untrained = train_one(seed, args.steps, run_dir, env_kwargs,
+                                     lambda model: evaluate(SB3Policy(model), eval_env, args.eval_episodes, seed=world))  # noqa: B023
         results = {
             "dqn": evaluate(SB3Policy(model), eval_env, args.eval_episodes, seed=world),
             "random": evaluate(RandomPolicy(eval_env, seed=seed), eval_env, args.eval_episodes, seed=world),
@@ -81,7 +83,8 @@ def main() -> None:
         margin_se = math.hypot(results["dqn"].stderr, results["random"].stderr)
         rows.append((margin, margin_se))
         share = 100 * results["dqn"].mean_return / results["oracle"].mean_return
-        print(f"seed {seed}: DQN {results['dqn'].mean_return:.3f} ± {results['dqn'].stderr:.3f}, random "
+        print(f"seed {seed}: DQN {results['dqn'].mean_return:.3f} ± {results['dqn'].stderr:.3f} (untrained "
+              f"{untrained.mean_return:.3f}), random "
               f"{results['random'].mean_return:.3f} ± {results['random'].stderr:.3f}, oracle {results['oracle'].mean_return:.3f}"
               f" -> margin over random {margin:+.3f} ± {margin_se:.3f} (DQN at {share:.1f} % of the oracle)")  # fmt: skip
     margins = np.array([margin for margin, _ in rows])

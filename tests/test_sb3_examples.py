@@ -27,7 +27,9 @@ def scalar_tags(directory):
 
 def test_sb3_dqn_example_prints_the_margin_and_never_reuses_a_run_dir(tmp_path):
     out = run("examples/sb3_dqn_short_video.py", "--quick", "--seeds", "3", "--logdir", tmp_path)
-    assert re.search(r"seed 3: DQN [\d.]+ ± [\d.]+, random [\d.]+ ± [\d.]+, oracle [\d.]+ -> margin over random [-+][\d.]+", out)
+    number = r"[\d.]+"
+    assert re.search(rf"seed 3: DQN {number} ± {number} \(untrained {number}\), random {number} ± {number}, oracle {number} "
+                     rf"-> margin over random [-+]{number}", out)  # fmt: skip
     assert "margin over random, mean of 1 seeds:" in out
     assert {"rec/watch_rate", "rec/creator_gini", "rollout/exploration_rate"} <= scalar_tags(tmp_path / "sb3_dqn_short_video_1")
     run("examples/sb3_dqn_short_video.py", "--quick", "--seeds", "3", "--logdir", tmp_path)
