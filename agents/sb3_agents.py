@@ -50,6 +50,7 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
 from agents.sb3_candidate_policy import CandidateDQNPolicy, candidate_policy_kwargs
@@ -452,7 +453,9 @@ class SB3Learner:
         episodes = _Episodes(steps, progress_bar)
         began = time.perf_counter()
         try:
-            with torch_threads(1):
+            # One thread for torch and for BLAS (the simulator's CF products): on a busy 2-core machine
+            # multi-threaded kernels spin instead of computing.
+            with torch_threads(1), threadpool_limits(1):
                 model.learn(steps, callback=CallbackList([RecMetricsCallback(), evaluation, episodes]))
                 evaluation.run()  # the final model
         finally:

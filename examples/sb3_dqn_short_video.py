@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from stable_baselines3 import DQN
 from stable_baselines3.common.logger import configure
+from threadpoolctl import threadpool_limits
 
 import recgym  # noqa: F401  (registers the ids)
 from agents.baselines import RandomPolicy
@@ -64,6 +65,9 @@ def main() -> None:
         args.steps, args.eval_episodes, env_kwargs = 600, 32, {"n_users": 30, "n_videos": 200}
         HYPERPARAMETERS["learning_starts"] = 200
     torch.set_num_threads(1)
+    # One BLAS thread for the simulator's CF products: on a busy 2-core machine multi-threaded OpenBLAS spins
+    # on them instead of computing (benchmarks/bench_sb3_vecenv.py --blas-threads 2 shows it).
+    threadpool_limits(1)
     run_dir = new_run_directory(args.logdir, stem="sb3_dqn_short_video")
     print(f"SB3 DQN on {ENV_ID}: {args.steps:,} env steps per seed, TensorBoard logs in {run_dir}")
 

@@ -23,6 +23,7 @@ import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.vec_env import VecNormalize
+from threadpoolctl import threadpool_limits
 
 import recgym  # noqa: F401  (registers the ids)
 from agents.baselines import RandomPolicy
@@ -48,6 +49,9 @@ def main() -> None:
     if args.quick:
         args.steps, args.n_envs, args.eval_episodes, n_steps, env_kwargs = 512, 8, 32, 16, {"n_users": 30, "n_videos": 200}
     torch.set_num_threads(1)
+    # One BLAS thread for the simulator's CF products: on a busy 2-core machine multi-threaded OpenBLAS spins
+    # on them instead of computing (benchmarks/bench_sb3_vecenv.py --blas-threads 2 shows it).
+    threadpool_limits(1)
     run_dir = new_run_directory(args.logdir, stem="sb3_ppo_vector_env")
 
     # The five lines: a batched vector env, PPO, learn.

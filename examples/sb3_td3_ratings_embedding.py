@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from stable_baselines3 import TD3
 from stable_baselines3.common.logger import configure
+from threadpoolctl import threadpool_limits
 
 import recgym  # noqa: F401  (registers the ids)
 from agents.comparison import comparison_table, evaluate_baselines, format_comparison
@@ -48,6 +49,9 @@ def main() -> None:
         args.periods, warm_up, gradient_steps = 12, 4, 2
         world |= {"n_users": 12, "n_items": 20, "n_features": 4, "embedding_dim": 5, "frame_size": 4, "max_steps": 5}
     torch.set_num_threads(1)
+    # One BLAS thread for the simulator's CF products: on a busy 2-core machine multi-threaded OpenBLAS spins
+    # on them instead of computing (benchmarks/bench_sb3_vecenv.py --blas-threads 2 shows it).
+    threadpool_limits(1)
     n_users = gym.make(ENV_ID, **world).unwrapped.core.config.n_users
     run_dir = new_run_directory(args.logdir, stem="sb3_td3_ratings_embedding")
 
