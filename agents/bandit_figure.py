@@ -58,14 +58,17 @@ def plot_bandit_regret(periods: pd.DataFrame, path: str | os.PathLike[str], *, t
     for index, (name, value) in enumerate((reference_lines or {}).items()):
         regret_ax.axhline(value, color="0.4", linestyle=("--", ":", "-.")[index % 3], linewidth=1.0,
                           label=f"{name} ({value:.3g})")
-    band = f"; bands: range over {n_seeds} seeds" if n_seeds > 1 else ""
-    regret_ax.set_ylabel("mean regret per request (last period in the legend)")
-    cumulative_ax.set_ylabel(f"cumulative mean regret (sum over periods{band})")
+    regret_ax.set_ylabel("mean regret per request")
+    regret_ax.set_title("mean regret per period (legend: the last period)", fontsize=9)
+    cumulative_ax.set_ylabel("cumulative regret (sum of the periods' mean regrets)")
+    cumulative_ax.set_title("cumulative regret (legend: after the last period)", fontsize=9)
     for ax in (regret_ax, cumulative_ax):
         ax.set_xlabel("period (every user requests once)")
         ax.set_ylim(bottom=0.0)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, frameon=False)
+    if n_seeds > 1:
+        title = f"{title}; bands: range over the {n_seeds} seeds" if title else f"bands: range over the {n_seeds} seeds"
     if title:
         figure.suptitle(title, fontsize=10)
     return write_new_file(path, lambda temporary: figure.savefig(temporary, format="png"))

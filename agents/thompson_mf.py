@@ -391,6 +391,8 @@ class ThompsonMF(BatchRecommender):
         """Thompson sampling: each user's best item under one posterior draw (see the module docstring)."""
         users = self.check_users(users)
         n, k, d = len(users), self.config.rank, self.dim
+        if n == 0:
+            return recommendations_frame(users, np.empty(0, dtype=np.int64), np.empty(0))
         # Sampled scores only rank items: single precision halves the cost of the draws and products.
         user_draws = sample(self._user_mean[users], self._user_cov[users], self.rng).astype(np.float32)
         item_mean = self._item_mean.astype(np.float32)

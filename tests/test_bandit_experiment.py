@@ -105,3 +105,19 @@ def test_cli_usage_errors_exit_2(tmp_path, arguments, capsys):
         cli.main(["experiment", "bandits", "--logdir", str(tmp_path), "--no-progress", *arguments])
     assert error.value.code == 2
     assert "error" in capsys.readouterr().err
+
+
+def test_example_script_runs_and_never_replaces_the_figure(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    figure = tmp_path / "figure.png"
+    command = [sys.executable, str(root / "examples" / "bandit_experiment.py"), "--seeds", "1", "--periods", "2",
+               "--n-users", "20", "--n-items", "10", "--logdir", str(tmp_path / "runs"), "--figure", str(figure)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert figure.stat().st_size > 10_000 and "thompson-seed" in done.stdout
+    again = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=root)
+    assert again.returncode != 0 and "already exists" in again.stderr

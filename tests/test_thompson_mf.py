@@ -219,6 +219,7 @@ def test_recommendations_are_deterministic_per_seed_and_spread_over_catalogue_dr
     assert frame.columns.tolist() == ["user", "item", "predicted_rating"]
     assert frame["user"].tolist() == users.tolist()
     pd.testing.assert_frame_equal(frame, again.recommend(users))
+    assert many.recommend([]).empty
     # From the prior, one shared catalogue draw sends many users to the same item; independent draws spread them.
     assert one.recommend(users)["item"].nunique() < frame["item"].nunique()
 
