@@ -8,13 +8,15 @@
    (a seeded legacy ``RandomState``) and with numpy's newer ``Generator``. They run in turn,
    a few periods at a time, so that they share the machine's load; each runs on its own env of the
    same world. The ratios are medians over the periods measured, in this one run.
-2. ALS fit time on the same ratings (the seed's world, random recommendations for ``--als-periods``
+2. Incrementality: ``ThompsonMF``'s per-period time after 20 periods and after 170, the two agents
+   stepping in turn (a period's cost must not grow with the number of past periods).
+3. ALS fit time on the same ratings (the seed's world, random recommendations for ``--als-periods``
    periods, 80/20 split) with NumPy (``recgym.calibration.fit_als``, no biases, as Spark) and
    Spark MLlib (``agents.spark_als.fit_spark_als`` on ``local[2]``: DataFrame creation, fit and
    factors back to NumPy, as ``ALSRecommender(backend="spark")`` does per batch; session start-up
    is printed apart), with both held-out RMSEs. Needs the ``spark`` extra; skipped without it.
 
-Run: ``python benchmarks/bench_bandits.py`` (``--quick`` for a smoke run; ``--no-spark`` to skip 2).
+Run: ``python benchmarks/bench_bandits.py`` (``--quick`` for a smoke run; ``--no-spark`` to skip 3).
 BLAS runs on one thread, as the reference's small products do. Regret figures come from
 ``recgym experiment bandits --seeds 42 43 44`` (see ``docs/bandits.md``).
 """
@@ -67,6 +69,25 @@ def period_times(rounds: int, periods_per_round: dict[str, int], seed: int = 42)
                 record = adapters[name].step(agent)
                 times[name].append(record.inference_seconds + record.training_seconds)
     return times
+
+
+def growth(young: int, old: int, measured: int, seed: int = 42) -> tuple[float, float]:
+    """Median per-period seconds of two ``ThompsonMF`` agents, ``young`` and ``old`` periods in, stepping in turn."""
+    n = 1000
+    pairs = []
+    for warm_up in (young, old):
+        adapter = PeriodAdapter(make_period_env(n, n, 10))
+        adapter.reset(seed=seed)
+        agent = ThompsonMF(n, n, seed=seed)
+        for _ in range(warm_up):
+            adapter.step(agent)
+        pairs.append((adapter, agent))
+    times: list[list[float]] = [[], []]
+    for _ in range(measured):
+        for index, (adapter, agent) in enumerate(pairs):
+            record = adapter.step(agent)
+            times[index].append(record.inference_seconds + record.training_seconds)
+    return float(np.median(times[0])), float(np.median(times[1]))
 
 
 def als_data(periods: int, seed: int = 42) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -140,6 +161,11 @@ def main() -> None:
         median = float(np.median(values))
         print(f"  {name:38s} {median * 1e3:9.1f} ms  ({len(values)} periods, mean {np.mean(values) * 1e3:.1f} ms)  "
               f"{reference / median:7.1f}x faster than the seed's loop")
+    young, old = (2, 6) if args.quick else (20, 170)
+    measured = 2 if args.quick else 30
+    young_time, old_time = growth(young, old, measured)
+    print(f"\nThompsonMF per-period time, {measured} periods each, stepping in turn: after {young} periods "
+          f"{young_time * 1e3:.1f} ms, after {old} periods {old_time * 1e3:.1f} ms (ratio {old_time / young_time:.2f})")
     if not args.no_spark:
         compare_als(5 if args.quick else args.als_periods, 2 if args.quick else 10, 1 if args.quick else 3)
 
