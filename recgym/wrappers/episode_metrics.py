@@ -42,6 +42,7 @@ import numpy as np
 
 from recgym._validation import check_int
 from recgym.metrics import OUTCOME_RATES, diversity_from_counts, gini, rates_from_counts, regret_from_totals, share_shown
+from recgym.wrappers.env_facts import catalogue_facts
 from recgym.wrappers.impression_window import ImpressionWindow
 
 REC_METRICS_KEY = "rec_metrics"
@@ -246,3 +247,32 @@ class EpisodeMetricsRecorder:
         if "creator" in self._reported and self.creators is not None:
             metrics["creator_gini"] = np.full(len(slots), gini(self.creators.counts))
         return metrics
+
+
+def recorder_for(
+    env: Any,
+    n_slots: int,
+    *,
+    window: int,
+    buffer_length: int,
+    info_key: str,
+    catalogue_size: int | None = None,
+    categories: Sequence[str] | None = None,
+    n_creators: int | None = None,
+) -> EpisodeMetricsRecorder:
+    """The recorder of a metrics wrapper around ``env``: the given world sizes, or those of the env's config.
+
+    Also checks the wrappers' own arguments ``buffer_length`` and ``info_key`` (``ValueError`` naming them).
+    """
+    if isinstance(buffer_length, bool) or not isinstance(buffer_length, int) or buffer_length < 1:
+        raise ValueError(f"buffer_length must be a positive integer, got {buffer_length!r}")
+    if not isinstance(info_key, str) or not info_key:
+        raise ValueError(f"info_key must be a non-empty string, got {info_key!r}")
+    facts = catalogue_facts(env)
+    return EpisodeMetricsRecorder(
+        n_slots,
+        catalogue_size=catalogue_size if catalogue_size is not None else facts.catalogue_size,
+        categories=categories if categories is not None else facts.categories,
+        n_creators=n_creators if n_creators is not None else facts.n_creators,
+        window=window,
+    )

@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
-from recgym.wrappers.env_facts import catalogue_facts
-from recgym.wrappers.episode_metrics import DEFAULT_WINDOW, INFO_KEYS, REC_METRICS_KEY, EpisodeMetricsRecorder
+from recgym.wrappers.episode_metrics import DEFAULT_WINDOW, INFO_KEYS, REC_METRICS_KEY, recorder_for
 from recgym.wrappers.vector_infos import transition_infos
 
 
@@ -66,18 +65,8 @@ class RecordRecMetricsVector(VectorWrapper):
         info_key: str = REC_METRICS_KEY,
     ) -> None:
         super().__init__(env)
-        if isinstance(buffer_length, bool) or not isinstance(buffer_length, int) or buffer_length < 1:
-            raise ValueError(f"buffer_length must be a positive integer, got {buffer_length!r}")
-        if not isinstance(info_key, str) or not info_key:
-            raise ValueError(f"info_key must be a non-empty string, got {info_key!r}")
-        facts = catalogue_facts(env)
-        self.recorder = EpisodeMetricsRecorder(
-            self.num_envs,
-            catalogue_size=catalogue_size if catalogue_size is not None else facts.catalogue_size,
-            categories=categories if categories is not None else facts.categories,
-            n_creators=n_creators if n_creators is not None else facts.n_creators,
-            window=window,
-        )
+        self.recorder = recorder_for(env, self.num_envs, window=window, buffer_length=buffer_length, info_key=info_key,
+                                     catalogue_size=catalogue_size, categories=categories, n_creators=n_creators)  # fmt: skip
         self.info_key = info_key
         self.metrics_queue: deque[dict[str, float]] = deque(maxlen=buffer_length)
         """The metrics of the last ``buffer_length`` episodes (of any env), oldest first."""
