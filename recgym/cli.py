@@ -1,4 +1,4 @@
-"""The ``recgym`` command line: ``demo``, ``train``, ``serve`` and ``experiment bandits`` (later issues add ab)."""
+"""The ``recgym`` command line: ``demo``, ``train``, ``serve``, ``experiment bandits`` and ``ab``."""
 
 from __future__ import annotations
 
@@ -53,6 +53,16 @@ def _port(text: str) -> int:
     value = _non_negative_int(text)
     if value > 65535:
         raise argparse.ArgumentTypeError(f"must be a port number in 0..65535 (0: any free port), got {text!r}")
+    return value
+
+
+def _open_unit(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number strictly between 0 and 1, got {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number strictly between 0 and 1, got {text!r}")
     return value
 
 
@@ -187,6 +197,35 @@ def _experiment_bandits(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ab(args: argparse.Namespace) -> int:
+    # Agents sit above the environments, so the CLI imports them only when a command needs them.
+    from agents.ab_test import format_summary, run_ab_test
+
+    result = run_ab_test(
+        args.a,
+        args.b,
+        args.env,
+        args.users,
+        seed=args.seed,
+        visits_per_user=args.visits_per_user,
+        num_envs=args.num_envs,
+        treatment_share=args.treatment_share,
+        alpha=args.alpha,
+        tau_sd=args.tau_sd,
+        checkpoints=args.looks,
+        click_threshold=args.click_threshold,
+        env_kwargs=args.env_kwargs,
+        logdir=args.logdir,
+        run_name=args.run_name,
+        table_format=args.format,
+        progress_bar=not args.no_progress,
+    )
+    print(format_summary(result))
+    print(result.format())
+    print(f"run written to {result.run_dir}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``recgym`` argument parser with one sub-command per job."""
     parser = argparse.ArgumentParser(prog="recgym", description="Recommendation policies in simulation.")
@@ -309,6 +348,43 @@ def build_parser() -> argparse.ArgumentParser:
                          help="Spark master of als-spark (default local[2]; needs the spark extra)")
     bandits.add_argument("--no-progress", action="store_true", help="no progress bar")
     bandits.set_defaults(handler=_experiment_bandits)
+
+    ab = commands.add_parser(
+        "ab",
+        help="A/B test two policies on one simulated population: assignment, traffic, tests, report",
+        description="Assign every user of the world to arm A or B by a keyed hash of (seed, user id), serve each user's "
+        "visits with the policy of their arm, and test every metric (z-tests for rates, Welch for means, relative lift) "
+        "at the end, with an mSPRT that stays valid when looked at repeatedly. Writes visits, users, timeline, report "
+        "(CSV, JSON) and a PNG into a new run directory. POLICY: random, greedy, rotation, oracle (short video); random, "
+        "population-best, oracle (ratings); dqn:PATH, ddpg:PATH (checkpoint or run directory), sb3:RUN_DIR, sb3-ALGO:FILE.zip.",
+    )
+    ab.add_argument("--a", required=True, metavar="POLICY", help="policy of arm A (control)")
+    ab.add_argument("--b", required=True, metavar="POLICY", help="policy of arm B (treatment)")
+    ab.add_argument("--users", required=True, type=_positive_int, metavar="N",
+                    help="users of the world, all in the experiment (the env's n_users)")
+    ab.add_argument("--env", required=True, choices=ENV_IDS, metavar="ID", help=f"environment id: {', '.join(ENV_IDS)}")
+    ab.add_argument("--seed", type=_non_negative_int, default=0, metavar="S",
+                    help="seed of the world, the assignment and random policies (default 0)")
+    ab.add_argument("--visits-per-user", type=_positive_float, metavar="K",
+                    help="traffic: K * users sessions (short video, default 3) or requests (ratings, default 1)")
+    ab.add_argument("--num-envs", type=_positive_int, metavar="N",
+                    help="concurrent visits (default 64 short video, 1024 ratings)")
+    ab.add_argument("--treatment-share", type=_open_unit, default=0.5, metavar="F", help="share of users in B (default 0.5)")
+    ab.add_argument("--alpha", type=_open_unit, default=0.05, metavar="F", help="level of the tests and intervals (default 0.05)")
+    ab.add_argument("--tau-sd", type=_positive_float, default=0.1, metavar="F",
+                    help="mSPRT mixing scale in units of a user's standard deviation (default 0.1)")
+    ab.add_argument("--looks", type=_positive_int, default=40, metavar="N",
+                    help="looks of the timeline and sequential test (default 40)")
+    ab.add_argument("--click-threshold", type=float, default=3.5, metavar="T",
+                    help="ratings: a rating >= T counts as a click (default 3.5)")
+    ab.add_argument("--env-kwargs", type=_json_object, metavar="JSON",
+                    help="other env keyword arguments (not n_users), e.g. '{\"n_videos\": 1000}'")
+    ab.add_argument("--logdir", default="runs", metavar="DIR", help="parent directory of the run directories (default runs)")
+    ab.add_argument("--run-name", metavar="NAME",
+                    help="name of the run directory, refused if it exists (default ab_{env}_seed{seed}_{k})")
+    ab.add_argument("--format", choices=("parquet", "csv"), default="parquet", help="format of the visit and user tables")
+    ab.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ab.set_defaults(handler=_ab)
     return parser
 
 
