@@ -18,6 +18,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+
+from agents.training import torch_threads
+
+
+def spd_inverse(matrices: np.ndarray) -> np.ndarray:
+    """Inverses of a stack of symmetric positive-definite matrices, through their Cholesky factors.
+
+    PyTorch's batched ``cholesky_ex`` and ``cholesky_inverse`` (float64, on the CPU) take about
+    half the time of ``np.linalg.inv`` for a thousand 11 × 11 matrices. They run on one thread:
+    on a busy machine torch's threads spin on such small matrices (three to five times slower).
+
+    Parameters
+    ----------
+    matrices : numpy.ndarray of float64, shape (n, d, d)
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n, d, d)
+        Exactly symmetric.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        If a matrix is not positive definite.
+    """
+    stack = torch.from_numpy(np.ascontiguousarray(matrices, dtype=np.float64))
+    with torch_threads(1):
+        factor, info = torch.linalg.cholesky_ex(stack)
+        if bool(info.any()):
+            raise np.linalg.LinAlgError(f"{int((info > 0).sum())} of {len(matrices)} matrices are not positive definite")
+        inverse = torch.cholesky_inverse(factor).numpy()
+    return 0.5 * (inverse + inverse.transpose(0, 2, 1))
 
 
 def moments(precision: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -34,10 +67,9 @@ def moments(precision: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.nd
     -------
     mean : numpy.ndarray, shape (n, d)
     covariance : numpy.ndarray, shape (n, d, d)
-        Symmetrised ``Λ⁻¹`` (exactly symmetric, so that a Cholesky factor exists).
+        ``Λ⁻¹``, exactly symmetric (so that a Cholesky factor exists).
     """
-    covariance = np.linalg.inv(precision)
-    covariance = 0.5 * (covariance + covariance.transpose(0, 2, 1))
+    covariance = spd_inverse(precision)
     mean = np.einsum("nij,nj->ni", covariance, shift)
     return mean, covariance
 

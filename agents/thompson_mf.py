@@ -28,7 +28,7 @@ each side is updated by Bayesian linear regression (:mod:`agents.gaussian_belief
       Λ_u += β Σ E[f fᵀ],   η_u += β Σ ((r − μ) E[f] − E[f b_i]),   E[q qᵀ] = Σ_q + m_q m_qᵀ,
 
   summed per user as two sparse products (ratings per (user, item) pair times the items'
-  expectations) and solved for all users as one batched inverse; then the same for the items.
+  expectations) and solved for all users as one batched Cholesky inverse; then the same for the items.
   The last ``window`` batches stay *revisable*: at every sweep their statistics are recomputed
   from the current beliefs, and a batch is folded into the stored natural parameters (with the
   beliefs of that moment) only when it leaves the window. A batch's cost therefore depends on the
@@ -420,8 +420,9 @@ class ThompsonMF(BatchRecommender):
         for first in range(0, n_draws, draws_per_block):
             block = slice(first, min(n_draws, first + draws_per_block))
             orders = self.rng.permuted(np.broadcast_to(np.arange(self.n_items), (block.stop - block.start, self.n_items)), axis=1)
-            catalogues = item_mean[None] + np.einsum("nij,snj->sni", item_factors, pool[orders])
-            catalogues_t = np.ascontiguousarray(catalogues.transpose(0, 2, 1))  # (draws, d, n_items)
+            noise = np.ascontiguousarray(pool[orders.T].transpose(0, 2, 1))  # (n_items, d, draws)
+            catalogues = item_mean[:, :, None] + np.matmul(item_factors, noise)  # (n_items, d, draws)
+            catalogues_t = np.ascontiguousarray(catalogues.transpose(2, 1, 0))  # (draws, d, n_items)
             for start in range(0, per_draw, rows_per_chunk):
                 requests = slots[start : start + rows_per_chunk, block].T  # (draws, rows)
                 best = np.argmax(np.matmul(user_draws[requests], catalogues_t), axis=2)
