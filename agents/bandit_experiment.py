@@ -28,10 +28,8 @@ The defaults reproduce the seed's set-up: 1,000 users × 1,000 items, 10 feature
 from __future__ import annotations
 
 import math
-import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +43,7 @@ from agents.batch_recommender import BatchRecommender, PeriodAdapter, make_perio
 from agents.ratings_baselines import PopulationBestPolicy
 from agents.run_directory import new_run_directory
 from agents.thompson_mf import ThompsonConfig, ThompsonMF
+from agents.versions import package_versions
 from recgym._validation import check_int, check_real
 from recgym.data.tables import save_frame
 
@@ -213,16 +212,6 @@ def format_summary(summary: pd.DataFrame) -> str:
     return table.to_string(index=False)
 
 
-def _versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for package in ("recgym", "numpy", "scipy", "pandas", "gymnasium", "pyspark"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    return versions
-
-
 def run_bandit_experiment(
     agents: Sequence[str] = DEFAULT_AGENTS,
     *,
@@ -315,7 +304,8 @@ def run_bandit_experiment(
         "agents": list(agents), "n_users": n_users, "n_items": n_items, "n_features": n_features, "n_periods": n_periods,
         "seeds": list(seeds), "epsilon": epsilon, "epsilon_decay": epsilon_decay, "agent_options": agent_options,
         "env_kwargs": env_kwargs,
-        "spark_master": spark_master, "agent_settings": settings, "versions": _versions(),
+        "spark_master": spark_master, "agent_settings": settings,
+        "versions": package_versions(("recgym", "numpy", "scipy", "pandas", "torch", "gymnasium", "pyspark")),
     }
     write_json(run_dir / "config.json", config)
 
