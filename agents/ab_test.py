@@ -38,7 +38,7 @@ import pandas as pd
 from agents.ab_figure import plot_ab_timeline
 from agents.ab_policies import build_policy, check_policy_spec, describe_policy
 from agents.ab_report import compare, family_metrics, format_report, plotted_metrics, report_table, timeline, user_table
-from agents.ab_traffic import RATINGS_COLUMNS, SHORT_VIDEO_COLUMNS, ArmLookup, serve_traffic
+from agents.ab_traffic import RATINGS_COLUMNS, SHORT_VIDEO_COLUMNS, ArmLookup, Traffic, serve_traffic
 from agents.run_directory import RunExistsError, new_run_directory
 from agents.training import make_vector_env
 from recgym._validation import check_choice, check_int, check_real
@@ -102,6 +102,93 @@ def _policy_seeds(seed: int) -> tuple[int, int]:
     """Seeds of the two arms' policies (random baselines), derived from the experiment's seed."""
     a, b = np.random.SeedSequence(seed).spawn(2)
     return int(a.generate_state(1)[0]), int(b.generate_state(1)[0])
+
+
+@dataclass
+class SimulatedTraffic:
+    """What :func:`simulate_ab_traffic` returns: the visits and who is in which arm.
+
+    Attributes
+    ----------
+    traffic : agents.ab_traffic.Traffic
+        The visits (one row each), env steps and wall time.
+    arms : ArmLookup
+        Every user's arm (``arms.arms[user]``; users of the world first, arrivals after).
+    columns : tuple of str
+        The summed columns of the visits (the env family's).
+    env_id : str
+    n_visits : int
+        Visits served.
+    visits_per_user : float
+    num_envs : int
+        The traffic's settings, defaults resolved.
+    """
+
+    traffic: Traffic
+    arms: ArmLookup
+    columns: tuple[str, ...]
+    env_id: str
+    n_visits: int
+    visits_per_user: float
+    num_envs: int
+
+    def users(self) -> pd.DataFrame:
+        """One row per exposed user (:func:`agents.ab_report.user_table`)."""
+        return user_table(self.traffic.visits, self.columns)
+
+
+def simulate_ab_traffic(
+    policy_a: Any,
+    policy_b: Any,
+    env_id: str = "RecGym-ShortVideo-v0",
+    n_users: int = 2000,
+    *,
+    seed: int = 0,
+    visits_per_user: float | None = None,
+    num_envs: int | None = None,
+    treatment_share: float = 0.5,
+    click_threshold: float = DEFAULT_CLICK_THRESHOLD,
+    env_kwargs: dict[str, Any] | None = None,
+    progress_bar: bool = False,
+) -> SimulatedTraffic:
+    """The experiment's traffic without analysis or files: assign, then serve every visit with its user's arm's policy.
+
+    Parameters are those of :func:`run_ab_test`.
+
+    Returns
+    -------
+    SimulatedTraffic
+    """
+    env_id = check_choice("env_id", env_id, ENV_IDS)
+    family = "short_video" if env_id in SHORT_VIDEO_IDS else "ratings"
+    n_users = check_int("n_users", n_users, minimum=4)
+    seed = check_int("seed", seed, minimum=0)
+    visits_per_user = DEFAULT_VISITS_PER_USER[family] if visits_per_user is None else \
+        check_real("visits_per_user", visits_per_user, minimum=0.0, strict_minimum=True)
+    num_envs = min(DEFAULT_NUM_ENVS[family], n_users) if num_envs is None else check_int("num_envs", num_envs, minimum=1)
+    if num_envs > n_users:
+        raise ValueError(f"num_envs must be <= n_users ({n_users}): each concurrent visit is a different user, got {num_envs}")
+    treatment_share = check_open_unit("treatment_share", treatment_share)
+    click_threshold = check_real("click_threshold", click_threshold)
+    env_kwargs = dict(env_kwargs or {})
+    if "n_users" in env_kwargs:
+        raise ValueError("env_kwargs must not set n_users: pass n_users (the experiment's population) instead")
+    for spec in (policy_a, policy_b):
+        if isinstance(spec, str):
+            check_policy_spec(spec, env_id)
+    n_visits = max(1, round(visits_per_user * n_users))
+    env = make_vector_env(env_id, num_envs, n_users=n_users, **env_kwargs)
+    try:
+        seed_a, seed_b = _policy_seeds(seed)
+        act_a = build_policy(policy_a, env, env_id, seed=seed_a)
+        act_b = build_policy(policy_b, env, env_id, seed=seed_b)
+        arms = ArmLookup(seed, treatment_share, known_users=n_users)
+        traffic = serve_traffic(env, env_id, act_a, act_b, arms, n_visits, seed=seed, click_threshold=click_threshold,
+                                progress_bar=progress_bar)
+    finally:
+        env.close()
+    columns = SHORT_VIDEO_COLUMNS if family == "short_video" else RATINGS_COLUMNS
+    return SimulatedTraffic(traffic, arms, columns, env_id, n_visits, visits_per_user, num_envs)
 
 
 def run_ab_test(
@@ -172,46 +259,21 @@ def run_ab_test(
     ValueError
         For any argument out of range, an unknown policy spec, or a checkpoint that does not fit the env.
     """
-    env_id = check_choice("env_id", env_id, ENV_IDS)
-    family = "short_video" if env_id in SHORT_VIDEO_IDS else "ratings"
-    n_users = check_int("n_users", n_users, minimum=4)
-    seed = check_int("seed", seed, minimum=0)
-    visits_per_user = DEFAULT_VISITS_PER_USER[family] if visits_per_user is None else \
-        check_real("visits_per_user", visits_per_user, minimum=0.0, strict_minimum=True)
-    num_envs = min(DEFAULT_NUM_ENVS[family], n_users) if num_envs is None else check_int("num_envs", num_envs, minimum=1)
-    if num_envs > n_users:
-        raise ValueError(f"num_envs must be <= n_users ({n_users}): each concurrent visit is a different user, got {num_envs}")
-    treatment_share = check_open_unit("treatment_share", treatment_share)
     alpha = check_open_unit("alpha", alpha)
     tau_sd = check_real("tau_sd", tau_sd, minimum=0.0, strict_minimum=True)
     checkpoints = check_int("checkpoints", checkpoints, minimum=1)
-    click_threshold = check_real("click_threshold", click_threshold)
     table_format = check_choice("table_format", table_format, TABLE_FORMATS)
-    env_kwargs = dict(env_kwargs or {})
-    if "n_users" in env_kwargs:
-        raise ValueError("env_kwargs must not set n_users: pass n_users (the experiment's population) instead")
-    for spec in (policy_a, policy_b):
-        if isinstance(spec, str):
-            check_policy_spec(spec, env_id)
-    n_visits = max(1, round(visits_per_user * n_users))
     if run_name is not None and (Path(logdir) / run_name).exists():
         # Refused before the traffic runs; new_run_directory checks again, atomically, when writing.
         raise RunExistsError(f"run directory {str(Path(logdir) / run_name)!r} already exists; runs are never overwritten")
-
-    env = make_vector_env(env_id, num_envs, n_users=n_users, **env_kwargs)
-    try:
-        seed_a, seed_b = _policy_seeds(seed)
-        act_a = build_policy(policy_a, env, env_id, seed=seed_a)
-        act_b = build_policy(policy_b, env, env_id, seed=seed_b)
-        arms = ArmLookup(seed, treatment_share, known_users=n_users)
-        traffic = serve_traffic(env, env_id, act_a, act_b, arms, n_visits, seed=seed, click_threshold=click_threshold,
-                                progress_bar=progress_bar)
-    finally:
-        env.close()
+    simulated = simulate_ab_traffic(policy_a, policy_b, env_id, n_users, seed=seed, visits_per_user=visits_per_user,
+                                    num_envs=num_envs, treatment_share=treatment_share, click_threshold=click_threshold,
+                                    env_kwargs=env_kwargs, progress_bar=progress_bar)
+    traffic, arms, columns, env_id = simulated.traffic, simulated.arms, simulated.columns, simulated.env_id
+    env_kwargs = dict(env_kwargs or {})
 
     started = time.perf_counter()
-    columns = SHORT_VIDEO_COLUMNS if family == "short_video" else RATINGS_COLUMNS
-    exposed = user_table(traffic.visits, columns)
+    exposed = simulated.users()
     metrics = family_metrics(env_id)
     comparisons = [compare(exposed, metric, alpha=alpha) for metric in metrics]
     looks = timeline(traffic.visits, columns, metrics, checkpoints=checkpoints, alpha=alpha, tau_sd=tau_sd)
@@ -235,7 +297,8 @@ def run_ab_test(
     run_dir = new_run_directory(logdir, run_name, stem=f"ab_{env_id}_seed{seed}")
     config = {
         "policy_a": names[0], "policy_b": names[1], "env_id": env_id, "n_users": n_users, "seed": seed,
-        "visits_per_user": visits_per_user, "n_visits": n_visits, "num_envs": num_envs, "treatment_share": treatment_share,
+        "visits_per_user": simulated.visits_per_user, "n_visits": simulated.n_visits, "num_envs": simulated.num_envs,
+        "treatment_share": treatment_share,
         "alpha": alpha, "tau_sd": tau_sd, "checkpoints": checkpoints, "click_threshold": click_threshold,
         "env_kwargs": env_kwargs, "versions": _versions(),
     }

@@ -11,9 +11,9 @@ import pytest
 from scipy import stats
 
 from agents.ab_policies import build_policy, check_policy_spec
-from agents.ab_report import SHORT_VIDEO_METRICS, compare, user_table
-from agents.ab_test import run_ab_test
-from agents.ab_traffic import RATINGS_COLUMNS, SHORT_VIDEO_COLUMNS, ArmLookup, serve_traffic
+from agents.ab_report import SHORT_VIDEO_METRICS, compare
+from agents.ab_test import run_ab_test, simulate_ab_traffic
+from agents.ab_traffic import ArmLookup, serve_traffic
 from agents.run_directory import RunExistsError
 from agents.training import make_vector_env
 from recgym.ab.assignment import assign_arms
@@ -66,15 +66,10 @@ def test_same_seed_gives_the_same_experiment():
     pd.testing.assert_frame_equal(run(), run())
 
 
-def _a_a_p_values(env_id, n_users, n_visits, seeds, metrics, num_envs, columns):
+def _a_a_p_values(env_id, n_users, seeds, metrics, num_envs):
     p_values = {metric.name: [] for metric in metrics}
     for seed in seeds:
-        env = make_vector_env(env_id, num_envs, n_users=n_users)
-        act_a = build_policy("random", env, env_id, seed=2 * seed)
-        act_b = build_policy("random", env, env_id, seed=2 * seed + 1)
-        visits = serve_traffic(env, env_id, act_a, act_b, ArmLookup(seed, 0.5, n_users), n_visits, seed=seed).visits
-        env.close()
-        users = user_table(visits, columns)
+        users = simulate_ab_traffic("random", "random", env_id, n_users, seed=seed, visits_per_user=1, num_envs=num_envs).users()
         for metric in metrics:
             p_values[metric.name].append(compare(users, metric).p_value)
     return {name: np.array(values) for name, values in p_values.items()}
@@ -83,7 +78,7 @@ def _a_a_p_values(env_id, n_users, n_visits, seeds, metrics, num_envs, columns):
 def test_a_a_through_the_ratings_env_holds_the_false_positive_rate():
     from agents.ab_report import RATINGS_METRICS
 
-    p_values = _a_a_p_values(RATINGS, 400, 400, range(300), RATINGS_METRICS[:2], 400, RATINGS_COLUMNS)
+    p_values = _a_a_p_values(RATINGS, 400, range(300), RATINGS_METRICS[:2], 400)
     for name, values in p_values.items():
         assert 0.02 <= np.mean(values < 0.05) <= 0.085, name  # 300 experiments: 5 % ± 3.5 standard errors
         assert stats.kstest(values, "uniform").pvalue > 0.01, name
@@ -91,7 +86,7 @@ def test_a_a_through_the_ratings_env_holds_the_false_positive_rate():
 
 def test_a_a_through_the_short_video_env_looks_uniform():
     metrics = [m for m in SHORT_VIDEO_METRICS if m.name in ("ctr", "session_return")]
-    p_values = _a_a_p_values(SHORT_VIDEO, 100, 100, range(24), metrics, 16, SHORT_VIDEO_COLUMNS)
+    p_values = _a_a_p_values(SHORT_VIDEO, 100, range(24), metrics, 16)
     for name, values in p_values.items():
         assert np.sum(values < 0.05) <= 4, name  # P(>= 5 of 24 | 5 %) < 1 %
         assert stats.kstest(values, "uniform").pvalue > 0.01, name
