@@ -106,6 +106,10 @@ class ALSRecommender(BatchRecommender):
             )
         if not spark and (spark_master is not None or spark_session is not None):
             raise ValueError("spark_master and spark_session are for backend='spark' only")
+        if spark and spark_session is None:
+            from agents.spark_als import require_pyspark
+
+            require_pyspark()  # fail at construction, not at the first learn
         self.spark_master = spark_master
         self._spark_session = spark_session
         self.rng = np.random.default_rng(seed)

@@ -295,7 +295,7 @@ def run_bandit_experiment(
     probe.reset(seed=seeds[0])
     settings = {name: _settings(make_recommender(name, probe, seeds[0], agent_options.get(name), epsilon=epsilon,
                                                  epsilon_decay=epsilon_decay, spark_master=spark_master))
-                for name in agents if name != "als-spark"}
+                for name in agents}
 
     run_dir = new_run_directory(logdir, run_name, stem="bandits")
     from agents.train_run import write_json  # the shared never-overwriting JSON writer

@@ -25,7 +25,8 @@ DEFAULT_MASTER = "local[2]"
 LOOPBACK = "127.0.0.1"
 
 
-def _pyspark() -> Any:
+def require_pyspark() -> Any:
+    """The ``pyspark`` module; ``ImportError`` with the install command if the ``spark`` extra is missing."""
     try:
         import pyspark
     except ImportError as error:  # the optional extra is missing
@@ -50,7 +51,7 @@ def spark_session(master: str | None = None, app_name: str = "recgym") -> Any:
     -------
     pyspark.sql.SparkSession
     """
-    _pyspark()
+    require_pyspark()
     from pyspark.sql import SparkSession
 
     master = DEFAULT_MASTER if master is None else master
@@ -122,7 +123,7 @@ def fit_spark_als(
     ALSFactors
         Without biases (``global_mean`` 0).
     """
-    _pyspark()
+    require_pyspark()
     from pyspark.ml.recommendation import ALS
 
     n_users = check_int("n_users", n_users, minimum=1)

@@ -172,22 +172,25 @@ def _experiment_bandits(args: argparse.Namespace) -> int:
     # Agents sit above the environments, so the CLI imports them only when a command needs them.
     from agents.bandit_experiment import format_summary, run_bandit_experiment
 
-    result = run_bandit_experiment(
-        args.agents,
-        n_users=args.n_users,
-        n_items=args.n_items,
-        n_features=args.n_features,
-        n_periods=args.periods,
-        seeds=args.seeds,
-        logdir=args.logdir,
-        run_name=args.run_name,
-        epsilon=args.epsilon,
-        epsilon_decay=args.epsilon_decay,
-        agent_options=args.agent_options,
-        env_kwargs=args.env_kwargs,
-        spark_master=args.spark_master,
-        progress_bar=not args.no_progress,
-    )
+    try:
+        result = run_bandit_experiment(
+            args.agents,
+            n_users=args.n_users,
+            n_items=args.n_items,
+            n_features=args.n_features,
+            n_periods=args.periods,
+            seeds=args.seeds,
+            logdir=args.logdir,
+            run_name=args.run_name,
+            epsilon=args.epsilon,
+            epsilon_decay=args.epsilon_decay,
+            agent_options=args.agent_options,
+            env_kwargs=args.env_kwargs,
+            spark_master=args.spark_master,
+            progress_bar=not args.no_progress,
+        )
+    except ImportError as error:  # als-spark without the spark extra: a usage error naming the install command
+        raise ValueError(str(error)) from None
     seeds = ", ".join(map(str, args.seeds))
     print(f"{args.n_users:,} users x {args.n_items:,} items, {args.n_features} features, {args.periods} periods, "
           f"world seed(s) {seeds} (mean ± standard deviation over seeds; best item on average: regret "

@@ -121,3 +121,12 @@ def test_example_script_runs_and_never_replaces_the_figure(tmp_path):
     assert figure.stat().st_size > 10_000 and "thompson-seed" in done.stdout
     again = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=root)
     assert again.returncode != 0 and "already exists" in again.stderr
+
+
+def test_cli_als_spark_without_pyspark_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "pyspark", None)
+    with pytest.raises(SystemExit) as error:
+        cli.main(["experiment", "bandits", "--agents", "als-spark", "--n-users", "5", "--n-items", "3", "--periods", "1",
+                  "--logdir", str(tmp_path / "runs"), "--no-progress"])
+    assert error.value.code == 2 and "recgym[spark]" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()

@@ -169,3 +169,9 @@ def test_oracle_and_random_reference_points_on_the_seed_world_shape():
     means = simulator.user_attributes @ simulator.item_attributes.T
     expected = float(np.mean(means.max(axis=1)[:, None] - means))  # E[regret] of a uniform item
     assert np.mean(random_regrets) == pytest.approx(expected, rel=0.05)
+
+
+def test_spark_backend_without_pyspark_names_the_extra(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "pyspark", None)  # as if the spark extra were not installed
+    with pytest.raises(ImportError, match=r"recgym\[spark\]"):
+        ALSRecommender(5, 5, backend="spark")
