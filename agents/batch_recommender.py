@@ -201,7 +201,7 @@ class PeriodAdapter:
     >>> from agents.bandit_baselines import RandomRecommender
     >>> env = make_period_env(n_users=50, n_items=20)
     >>> adapter = PeriodAdapter(env)
-    >>> adapter.reset(seed=0)
+    >>> history = adapter.reset(seed=0)  # the ratings before period 0 (none by default)
     >>> record = adapter.step(RandomRecommender(50, 20, seed=0))
     >>> record.period, record.n_requests
     (0, 50)
