@@ -116,3 +116,25 @@ def test_auto_crosses_on_the_short_video_env_and_errors_on_a_flat_network():
         DQN.for_env(env, DQNConfig(q_network="flat", crosses=[("candidate_category", "location")]))
     with pytest.raises(ValueError, match="not a field of the layout"):
         DQN.for_env(env, DQNConfig(crosses=[("candidate_category", "mood")]))
+
+
+def test_weight_decay_shrinks_the_deep_part_only_and_follows_load_overrides(tmp_path):
+    env = gym.make("RecGym-ShortVideo-v0", **SMALL_WORLD)
+    config = DQNConfig(learning_rate=0.01, weight_decay=2.0)
+    agent = DQN.for_env(env, config)
+    with torch.no_grad():
+        for table in agent.q_network.crosses.tables:
+            table.weight.fill_(0.5)
+    before = {name: p.detach().clone() for name, p in agent.q_network.named_parameters()}
+    for p in agent.q_network.parameters():
+        p.grad = torch.zeros_like(p)  # no gradient: AdamW's step is the decay alone
+    agent.optimizer.step()
+    for name, p in agent.q_network.named_parameters():
+        factor = 1.0 if name.startswith("crosses.") else 1.0 - 0.01 * 2.0
+        torch.testing.assert_close(p.detach(), before[name] * factor)
+    path = agent.save(tmp_path / "agent.pt")
+    loaded = DQN.load(path, weight_decay=0.5)
+    assert [group["weight_decay"] for group in loaded.optimizer.param_groups] == [0.5, 0.0]
+    assert [group["weight_decay"] for group in DQN.load(path).optimizer.param_groups] == [2.0, 0.0]
+    with pytest.raises(ValueError, match="weight_decay"):
+        DQNConfig(weight_decay=-1.0)
