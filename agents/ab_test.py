@@ -25,10 +25,8 @@ Files of the new run directory (never an existing one):
 from __future__ import annotations
 
 import os
-import platform
 import time
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +39,7 @@ from agents.ab_report import compare, family_metrics, format_report, plotted_met
 from agents.ab_traffic import RATINGS_COLUMNS, SHORT_VIDEO_COLUMNS, ArmLookup, Traffic, serve_traffic
 from agents.run_directory import RunExistsError, new_run_directory
 from agents.training import make_vector_env
+from agents.versions import package_versions
 from recgym._validation import check_choice, check_int, check_real
 from recgym.ab._checks import check_open_unit
 from recgym.ab.analysis import sample_ratio_p_value
@@ -86,16 +85,6 @@ class ABTestResult:
     def format(self) -> str:
         """The report as text (see :func:`agents.ab_report.format_report`)."""
         return format_report(self.report)
-
-
-def _versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for package in ("recgym", "numpy", "scipy", "statsmodels", "torch", "gymnasium"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "unknown"
-    return versions
 
 
 def _policy_seeds(seed: int) -> tuple[int, int]:
@@ -300,7 +289,8 @@ def run_ab_test(
         "visits_per_user": simulated.visits_per_user, "n_visits": simulated.n_visits, "num_envs": simulated.num_envs,
         "treatment_share": treatment_share,
         "alpha": alpha, "tau_sd": tau_sd, "checkpoints": checkpoints, "click_threshold": click_threshold,
-        "env_kwargs": env_kwargs, "versions": _versions(),
+        "env_kwargs": env_kwargs,
+        "versions": package_versions(("recgym", "numpy", "scipy", "statsmodels", "torch", "gymnasium")),
     }
     suffix = ".parquet" if table_format == "parquet" else ".csv"
     files = {
