@@ -204,3 +204,25 @@ def test_cli_runs_an_experiment_and_refuses_bad_input(tmp_path, capsys):
         with pytest.raises(SystemExit) as error:
             main(base + argv)
         assert error.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_examples_run(tmp_path, monkeypatch, capsys):
+    import runpy
+    from pathlib import Path
+
+    from agents.dqn import DQN, DQNConfig
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    env = make_vector_env(SHORT_VIDEO, 4, n_users=40)
+    DQN.for_env(env, DQNConfig(seed=0)).save(tmp_path / "agent.pt")
+    env.close()
+    figure = tmp_path / "figure.png"
+    monkeypatch.setattr("sys.argv", ["ab_test_dqn_vs_random.py", "--dqn", str(tmp_path / "agent.pt"), "--users", "60",
+                                     "--sizes", "40", "--repeats", "2", "--logdir", str(tmp_path), "--figure", str(figure)])
+    runpy.run_path(str(examples / "ab_test_dqn_vs_random.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "users per arm for 90% power" in out and "power ctr" in out and figure.is_file()
+    monkeypatch.setattr("sys.argv", ["ab_error_rates.py", "--experiments", "20"])
+    runpy.run_path(str(examples / "ab_error_rates.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "1,074 users per group" in out and "mSPRT" in out

@@ -27,6 +27,7 @@ rate; :mod:`recgym.ab.sequential` has the test to watch while the experiment run
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -246,7 +247,10 @@ def welch_ttest(values_a: Any, values_b: Any, *, alpha: float = 0.05, alternativ
     alternative = check_alternative(alternative)
     a, b = _values("values_a", values_a, 2), _values("values_b", values_b, 2)
     ses = (float(a.std(ddof=1) / math.sqrt(len(a))), float(b.std(ddof=1) / math.sqrt(len(b))))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        # SciPy warns when an arm's values are all equal (e.g. an oracle's zero regret); the variance is then 0,
+        # which Welch's test handles (NaN only when both arms are constant).
+        warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
         result = stats.ttest_ind(b, a, equal_var=False, alternative=alternative)
         interval = result.confidence_interval(1.0 - alpha)
     return _comparison(metric, "Welch's t-test", len(a), len(b), (float(a.mean()), float(b.mean())), ses,
