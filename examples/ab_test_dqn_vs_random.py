@@ -59,7 +59,7 @@ def measured_power(dqn: str, sizes: list[int], repeats: int, visits_per_user: fl
             for metric in metrics:
                 significant[metric.name].append(compare(users, metric).significant)
         rows.append({"world users": n_users, "exposed per arm": round(float(np.mean(exposed))),
-                     **{f"power {name}": float(np.mean(hits)) for name, hits in significant.items()}})
+                     **{f"power {name}": f"{np.mean(hits):.0%}" for name, hits in significant.items()}})
     return pd.DataFrame(rows)
 
 
