@@ -39,50 +39,43 @@ EPISODE_INFO_KEYS = ("episode", REC_METRICS_KEY)
 With same-step autoreset the adapter keeps them with the ended episode's info, not its reset info."""
 
 
-def _rows(infos: Mapping[str, Any], n: int) -> list[dict[str, Any]]:
-    """A vector info dict as ``n`` per-env dicts of Python values (keys whose ``_key`` flag is unset are left out)."""
-    full_keys, full_columns = [], []  # keys every env has: zipped into the dicts in one pass
-    partial: list[tuple[str, Any, list[int]]] = []
+def _rows(infos: Mapping[str, Any], n: int, indices: list[int] | None = None) -> list[dict[str, Any]]:
+    """A vector info dict as per-env dicts of Python values, for every env or the envs ``indices`` only.
+
+    Keys whose ``_key`` flag is unset for an env are left out of its dict; nested dicts are read the
+    same way. The dicts are filled key by key, one loop over a key's values (the cheapest way in
+    Python); the keys of a step share a few flag arrays, whose set envs are found once each.
+    """
+    index = None if indices is None else np.asarray(indices, dtype=np.int64)
+    m = n if indices is None else len(indices)
+    rows: list[dict[str, Any]] = [{} for _ in range(m)]
+    present_of: dict[bytes, list[int] | None] = {}
     for key, value in infos.items():
         if key.startswith("_") or key in FINAL_KEYS:
             continue
         flags = infos.get(f"_{key}")
-        if flags is not None and not flags.any():
-            continue
+        present = None  # every env has the key
+        if flags is not None:
+            flags = np.asarray(flags) if index is None else np.asarray(flags)[index]
+            signature = flags.tobytes()
+            if signature not in present_of:
+                positions = np.flatnonzero(flags).tolist()
+                present_of[signature] = None if len(positions) == m else positions
+            present = present_of[signature]
+            if present is not None and not present:
+                continue
         if isinstance(value, Mapping):
-            value = _rows(value, n)
-        elif isinstance(value, np.ndarray):
-            value = value.tolist()
-        if flags is None or flags.all():
-            full_keys.append(key)
-            full_columns.append(value)
+            values = _rows(value, n, indices)
+        elif index is not None:
+            values = np.asarray(value)[index].tolist()
         else:
-            partial.append((key, value, np.flatnonzero(flags).tolist()))
-    if full_keys:
-        rows = [dict(zip(full_keys, values, strict=True)) for values in zip(*full_columns, strict=True)]
-    else:
-        rows = [{} for _ in range(n)]
-    for key, values, present in partial:
-        for i in present:
-            rows[i][key] = values[i]
-    return rows
-
-
-def _rows_at(infos: Mapping[str, Any], indices: list[int]) -> list[dict[str, Any]]:
-    """Like :func:`_rows`, for the envs ``indices`` only (the few whose episode ended)."""
-    index = np.asarray(indices, dtype=np.int64)
-    rows: list[dict[str, Any]] = [{} for _ in indices]
-    for key, value in infos.items():
-        if key.startswith("_") or key in FINAL_KEYS:
-            continue
-        flags = infos.get(f"_{key}")
-        present = None if flags is None else np.asarray(flags)[index]
-        if present is not None and not present.any():
-            continue
-        values = _rows_at(value, indices) if isinstance(value, Mapping) else np.asarray(value)[index].tolist()
-        chosen = range(len(indices)) if present is None or present.all() else np.flatnonzero(present).tolist()
-        for j in chosen:
-            rows[j][key] = values[j]
+            values = value.tolist() if isinstance(value, np.ndarray) else value
+        if present is None:
+            for row, item in zip(rows, values):  # noqa: B905 (one value per env; strict costs a check per item)
+                row[key] = item
+        else:
+            for i in present:
+                rows[i][key] = values[i]
     return rows
 
 
@@ -157,7 +150,7 @@ class RecGymVecEnv(VecEnv):
         if dones.any():
             ended = np.flatnonzero(dones).tolist()
             if self._mode == AutoresetMode.SAME_STEP:
-                last = _rows_at(infos["final_info"], ended)
+                last = _rows(infos["final_info"], self.num_envs, ended)
                 for i, final in zip(ended, last, strict=True):
                     episode = {key: rows[i].pop(key) for key in EPISODE_INFO_KEYS if key in rows[i]}
                     self.reset_infos[i] = rows[i]
@@ -166,7 +159,7 @@ class RecGymVecEnv(VecEnv):
                 for i in ended:
                     rows[i]["terminal_observation"] = _obs_row(observations, i)
                 observations, reset_infos = self.env.reset(options={"reset_mask": dones})
-                for i, reset_info in zip(ended, _rows_at(reset_infos, ended), strict=True):
+                for i, reset_info in zip(ended, _rows(reset_infos, self.num_envs, ended), strict=True):
                     self.reset_infos[i] = reset_info
         timeouts = (truncated & ~terminated).tolist()
         for row, timeout in zip(rows, timeouts, strict=True):
