@@ -201,18 +201,27 @@ class CandidateGenerator:
         self._refresh_interval = config.cf_refresh_interval or max_steps
         self._pool_size = min(config.n_candidates + self._refresh_interval, n_items)
         # Per slot, the retrieved items in CF order with every candidate field except the views and
-        # the score, which depend on the current view counts. Field-major, like the slates: a field of
-        # a slot's candidates is contiguous, which makes arithmetic on it cheaper.
-        self._pool = np.zeros((n_slots, N_FIELDS, self._pool_size), dtype=np.float64)
-        self._pool[:, ENTRY] = np.arange(self._pool_size)
-        self._pool_shown = np.zeros((n_slots, self._pool_size), dtype=bool)
+        # the score, which depend on the current view counts. Entry-major: a candidate's fields are one
+        # contiguous record, so a slate is gathered as n_candidates records per slot.
+        self._pool = np.zeros((n_slots, self._pool_size, N_FIELDS), dtype=np.float64)
+        self._entry_numbers = np.arange(self._pool_size, dtype=np.float64)
+        # A slate holds the first n_candidates pool entries not shown yet, in CF order. Only entries of
+        # the slate are ever shown, so while the pool lasts they are the slate's entries minus the one
+        # just shown plus the next entry never offered: kept per slot, with no search over the pool.
+        # The pool always lasts, except when the catalogue caps it (fewer items than n_candidates plus
+        # the steps between retrievals): then slates are rebuilt from per-entry "shown" flags (the
+        # not-yet-shown entries first, then the shown ones, each in CF order).
+        self._slate_entries_at_start = np.arange(config.n_candidates, dtype=np.int64)
+        self._slate_entries = np.tile(self._slate_entries_at_start, (n_slots, 1))
+        self._next_entry = np.full(n_slots, config.n_candidates, dtype=np.int64)
+        capped = self._pool_size < config.n_candidates + self._refresh_interval
+        self._pool_shown = np.zeros((n_slots, self._pool_size), dtype=bool) if capped else None
         self._steps_since_refresh = np.zeros(n_slots, dtype=np.int64)
         self._slot_user = np.full(n_slots, -1, dtype=np.int64)
         self.slates = Slates(n_slots, config.n_candidates)
-        # Constants of a step as arrays (0-d, or broadcastable index columns): cheaper than Python
-        # numbers in operations on the tiny arrays of a step.
-        self._candidate_rows = np.arange(n_slots)[:, None, None]
-        self._fields = np.arange(N_FIELDS)[None, :, None]
+        # Constants of a step as arrays (0-d, or index columns): cheaper than Python numbers in
+        # operations on the tiny arrays of a step.
+        self._slot_column = np.arange(n_slots)[:, None]
         self._one = np.array(1)
         self._w_views = np.array(config.business_weights[1])
         self._views_scale = np.array(config.views_scale)
@@ -234,7 +243,15 @@ class CandidateGenerator:
         their next slate only fills the final observation, and a new session retrieves anyway.
         """
         shown = self.slates.table[slots, ENTRY, positions].astype(np.int64)
-        self._pool_shown[slots, shown] = True
+        if self._pool_shown is not None:
+            self._pool_shown[slots, shown] = True
+        else:
+            # The slate without the shown entry (exactly one per row), then the next entry of the pool.
+            rows = slot_rows(slots, len(self._pool))
+            entries = self._slate_entries[rows]
+            self._slate_entries[rows, :-1] = entries[entries != shown[:, None]].reshape(len(slots), -1)
+            self._slate_entries[rows, -1] = self._next_entry[rows]
+            self._next_entry[rows] += self._one
         self.slates.fresh[slots] = False
         # Without cf_refresh_interval a retrieval lasts the whole session (max_steps ends it).
         if self.config.cf_refresh_interval is not None:
@@ -253,29 +270,36 @@ class CandidateGenerator:
         is_interest = self._interest[users[:, None], category]
         pool_similarity = similarity[np.arange(len(slots))[:, None], pool].astype(np.float64)
         w_similarity, _, w_interest = self.config.business_weights
+        entries = np.zeros((len(slots), self._pool_size, N_FIELDS), dtype=np.float64)
+        entries[:, :, CATEGORY] = category
+        entries[:, :, CREATOR] = self._item_creator[pool]
+        entries[:, :, IS_INTEREST] = is_interest
+        entries[:, :, SIMILARITY] = pool_similarity
+        entries[:, :, VIDEO] = pool
+        entries[:, :, ENTRY] = self._entry_numbers
+        entries[:, :, SIMILARITY_TERM] = w_similarity * pool_similarity
+        entries[:, :, INTEREST_TERM] = w_interest * is_interest
         rows = slot_rows(slots, len(self._pool))
-        entries = self._pool[rows]
-        entries[:, CATEGORY] = category
-        entries[:, CREATOR] = self._item_creator[pool]
-        entries[:, IS_INTEREST] = is_interest
-        entries[:, SIMILARITY] = pool_similarity
-        entries[:, VIDEO] = pool
-        entries[:, SIMILARITY_TERM] = w_similarity * pool_similarity
-        entries[:, INTEREST_TERM] = w_interest * is_interest
         self._pool[rows] = entries
-        self._pool_shown[rows] = False
+        self._slate_entries[rows] = self._slate_entries_at_start
+        self._next_entry[rows] = self.config.n_candidates
+        if self._pool_shown is not None:
+            self._pool_shown[rows] = False
         self._steps_since_refresh[slots] = 0
         self.slates.fresh[slots] = True
 
     def _build_slates(self, slots: np.ndarray) -> None:
-        # The first n_candidates pool entries not shown yet, in CF order (a stable sort keeps it).
         rows = slot_rows(slots, len(self._pool))
-        keep = self._pool_shown[rows].argsort(axis=1, kind="stable")[:, : self.config.n_candidates]
-        # Every field of those entries, (n, fields, n_candidates): index arrays broadcast over the fields.
-        candidates = self._pool[slots[:, None, None], self._fields, keep[:, None, :]]
-        candidates[:, VIEWS] = self._item_views[candidates[:, VIDEO].astype(np.int64)]
+        if self._pool_shown is None:
+            keep = self._slate_entries[rows]
+        else:  # the first n_candidates entries not shown yet, in CF order (a stable sort keeps it)
+            keep = self._pool_shown[rows].argsort(axis=1, kind="stable")[:, : self.config.n_candidates]
+        # The records of those entries, (n, n_candidates, fields).
+        candidates = self._pool[slots[:, None], keep]
+        candidates[:, :, VIEWS] = self._item_views[candidates[:, :, VIDEO].astype(np.int64)]
         # business_scores, with the fixed terms of each pool entry computed at retrieval (same sums, same order).
-        score = candidates[:, SIMILARITY_TERM] + self._w_views * (self._views_scale * candidates[:, VIEWS])
-        candidates[:, SCORE] = score + candidates[:, INTEREST_TERM]
-        order = (-candidates[:, SCORE]).argsort(axis=1, kind="stable")
-        self.slates.table[rows] = candidates[self._candidate_rows[: len(slots)], self._fields, order[:, None, :]]
+        score = candidates[:, :, SIMILARITY_TERM] + self._w_views * (self._views_scale * candidates[:, :, VIEWS])
+        candidates[:, :, SCORE] = score + candidates[:, :, INTEREST_TERM]
+        order = (-candidates[:, :, SCORE]).argsort(axis=1, kind="stable")
+        # Best business score first; the slate table is field-major, as the observation.
+        self.slates.table[rows] = candidates[self._slot_column[: len(slots)], order].transpose(0, 2, 1)
