@@ -67,12 +67,30 @@ class BatchedCore(Protocol):
 
 def scatter_infos(num_envs: int, slots: np.ndarray, values: dict[str, np.ndarray], into: dict[str, Any]) -> None:
     """Write per-slot info arrays into full-width arrays with Gymnasium's ``_key`` masks."""
+    present = None
     for key, value in values.items():
-        if key not in into:
-            into[key] = np.zeros(num_envs, dtype=value.dtype) if value.dtype != object else np.full(num_envs, None, dtype=object)
-            into[f"_{key}"] = np.zeros(num_envs, dtype=bool)
-        into[key][slots] = value
-        into[f"_{key}"][slots] = True
+        column = into.get(key)
+        if column is None:
+            if present is None:
+                present = np.zeros(num_envs, dtype=bool)
+                present[slots] = True
+            column = np.full(num_envs, None, dtype=object) if value.dtype == object else np.zeros(num_envs, value.dtype)
+            into[key] = column
+            into[f"_{key}"] = present.copy()
+        else:
+            into[f"_{key}"][slots] = True
+        column[slots] = value
+
+
+def masked_infos(values: dict[str, np.ndarray], mask: np.ndarray, into: dict[str, Any]) -> None:
+    """Write the entries of full-width info arrays where ``mask`` is set into new arrays with ``_key`` masks.
+
+    The others are zero (``None`` for objects), as :func:`scatter_infos` leaves them; one operation
+    per array, where a scatter into zeros takes several.
+    """
+    for key, value in values.items():
+        into[key] = np.where(mask, value, None if value.dtype == object else np.zeros((), value.dtype))
+        into[f"_{key}"] = mask.copy()
 
 
 def check_autoreset_mode(autoreset_mode: Any) -> AutoresetMode:
@@ -176,10 +194,12 @@ class BatchedVectorEnv(VectorEnv):
             truncated[stepping] = result.truncated
             step_infos = core.step_infos(result)
             ended_now = result.terminated | result.truncated
-            # With same-step autoreset an ended env's info is the new episode's reset info (as in
-            # Gymnasium's SyncVectorEnv); its last step's info goes to final_info.
-            kept = slice(None) if next_step else ~ended_now
-            scatter_infos(n, stepping[kept], {k: v[kept] for k, v in step_infos.items()}, infos)
+            if next_step:
+                scatter_infos(n, stepping, step_infos, infos)
+            else:
+                # Every env stepped. An ended env's info is the new episode's reset info (as in
+                # Gymnasium's SyncVectorEnv); its last step's info goes to final_info.
+                masked_infos(step_infos, ~ended_now, infos)
         done = terminated | truncated
         if not next_step and done.any():
             ended = self._slots[done]
@@ -188,7 +208,7 @@ class BatchedVectorEnv(VectorEnv):
             for i, slot in enumerate(ended):
                 final[slot] = final_obs[i] if not isinstance(final_obs, dict) else {k: v[i] for k, v in final_obs.items()}
             final_info: dict[str, Any] = {}
-            scatter_infos(n, ended, {k: v[ended_now] for k, v in step_infos.items()}, final_info)
+            masked_infos(step_infos, ended_now, final_info)
             infos.update({"final_obs": final, "_final_obs": done.copy(), "final_info": final_info, "_final_info": done.copy()})
             resetting = ended
         if len(resetting):
