@@ -7,6 +7,7 @@ import pytest
 from helpers import SMALL_WORLD
 
 from recgym.candidates import ItemItemCosineCF, brute_force_scores
+from recgym.candidates.generator import ENTRY, SCORE, VIDEO
 
 RTOL, ATOL = 1e-4, 1e-5
 TIE_SLACK = 1e-5
@@ -276,3 +277,49 @@ def test_greedy_action_zero_shows_the_best_business_score():
     best = int(slates.video[0, np.argmax(slates.score[0])])
     _, _, _, _, info = env.step(0)
     assert info["video"] == best
+
+
+@pytest.mark.parametrize(
+    ("world", "cf_refresh_interval"),
+    [
+        ({}, None),  # the pool of 60 entries lasts a session: slates kept up to date entry by entry
+        ({}, 3),
+        ({"n_videos": 16}, None),  # the catalogue caps the pool: shown entries come back, in CF order
+        ({"n_videos": 12}, 4),
+    ],
+)
+def test_slates_are_the_first_entries_not_shown_since_the_retrieval(world, cf_refresh_interval):
+    kwargs = {**SMALL_WORLD, "max_steps": 12, **world}
+    if cf_refresh_interval is not None:
+        kwargs["cf_refresh_interval"] = cf_refresh_interval
+    num_envs = 5
+    env = gym.make_vec("RecGym-ShortVideo-v0", num_envs=num_envs, vectorization_mode="vector_entry_point",
+                       autoreset_mode="same_step", **kwargs)  # fmt: skip
+    env.reset(seed=4)
+    slates = env.unwrapped.core.candidates.slates
+    n_candidates, pool_size = 10, env.unwrapped.core.candidates._pool_size
+    rng = np.random.default_rng(5)
+    shown: list[list[int]] = [[] for _ in range(num_envs)]  # pool entries shown since each slot's retrieval
+    videos_of: list[dict[int, int]] = [{} for _ in range(num_envs)]  # entry -> video of the current retrieval
+    n_returned = 0
+    for _ in range(150):
+        for slot in range(num_envs):
+            entries = slates.table[slot, ENTRY].astype(int)
+            if slates.fresh[slot]:
+                shown[slot], videos_of[slot] = [], {}
+            not_shown = [e for e in range(pool_size) if e not in shown[slot]]
+            expected = (not_shown + sorted(set(shown[slot])))[:n_candidates]
+            assert sorted(entries.tolist()) == sorted(expected)
+            n_returned += len(set(expected) & set(shown[slot]))
+            for entry, video in zip(entries.tolist(), slates.table[slot, VIDEO].astype(int).tolist(), strict=True):
+                assert videos_of[slot].setdefault(entry, video) == video  # an entry keeps its video until the next retrieval
+            scores = slates.table[slot, SCORE]
+            assert np.all(scores[:-1] >= scores[1:])  # best business score first
+        actions = rng.integers(0, n_candidates, size=num_envs)
+        shown_now = slates.table[np.arange(num_envs), ENTRY, actions].astype(int)
+        _, _, terminated, truncated, info = env.step(actions)
+        for slot in range(num_envs):
+            shown[slot].append(int(shown_now[slot]))
+            if terminated[slot] or truncated[slot]:  # the new session's slate is a new retrieval
+                assert info["candidates_fresh"][slot]
+    assert (n_returned > 0) == (pool_size < n_candidates + (cf_refresh_interval or 12))
