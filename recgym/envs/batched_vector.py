@@ -6,6 +6,7 @@ Gymnasium's contract: spaces, seeding, ``reset_mask`` and the two autoreset mode
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Protocol
 
 import numpy as np
@@ -83,14 +84,21 @@ def scatter_infos(num_envs: int, slots: np.ndarray, values: dict[str, np.ndarray
 
 
 def masked_infos(values: dict[str, np.ndarray], mask: np.ndarray, into: dict[str, Any]) -> None:
-    """Write the entries of full-width info arrays where ``mask`` is set into new arrays with ``_key`` masks.
+    """Copy full-width info arrays into ``into`` with ``_key`` masks, zeroing the entries where ``mask`` is unset.
 
-    The others are zero (``None`` for objects), as :func:`scatter_infos` leaves them; one operation
-    per array, where a scatter into zeros takes several.
+    The other entries are zero (``None`` for objects), as :func:`scatter_infos` leaves them.
     """
+    unset = ~mask
     for key, value in values.items():
-        into[key] = np.where(mask, value, None if value.dtype == object else np.zeros((), value.dtype))
+        column = value.copy()
+        column[unset] = None if value.dtype == object else _zero(value.dtype)
+        into[key] = column
         into[f"_{key}"] = mask.copy()
+
+
+@functools.cache
+def _zero(dtype: np.dtype) -> Any:
+    return np.zeros((), dtype)[()]
 
 
 def check_autoreset_mode(autoreset_mode: Any) -> AutoresetMode:
