@@ -42,6 +42,8 @@ No evaluation, no progress bar, no logging output for either (SB3 ``verbose=0``,
 ours ``progress_bar=False``, no callbacks). Both run at ``torch.set_num_threads(1)``. Repetitions
 interleave the two agents (ours, SB3, SB3, ours, ...: the order alternates) and each repetition's
 ratio compares neighbours in time, which the machine's load shifts less than it shifts whole runs.
+Besides wall-clock steps/s, each run's env steps per CPU second of the process is printed: with
+one torch thread it measures the work a run did, and other jobs on the machine move it much less.
 
 ``--bare-loop`` adds a diagnostic contender with N=1: our same DQN driven by a plain
 ``act/step/observe/update`` loop on the single env instead of :func:`agents.training.train`, which
@@ -58,6 +60,7 @@ import functools
 import platform
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -170,17 +173,39 @@ def make_ours(setting: Setting, n_envs: int, seed: int, encoder: str) -> tuple[g
     return env, DQN.for_env(env, config) if encoder == "layout" else DQN(*spaces, config)
 
 
-def run_ours(setting: Setting, n_envs: int, steps: int, seed: int, encoder: str) -> tuple[float, int, int]:
-    """``(env steps/s, env steps, gradient steps)`` of our DQN trained by :func:`agents.training.train`."""
+class Run(NamedTuple):
+    """One training run's figures: env steps per wall-clock second and per CPU second of this process."""
+
+    rate: float
+    cpu_rate: float
+    steps: int
+    gradient_steps: int
+
+
+class Clock:
+    """Wall-clock and process CPU time of a block (CPU time is what the run itself used, whatever the other jobs do)."""
+
+    def __enter__(self) -> Clock:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+    def run(self, steps: int, gradient_steps: int) -> Run:
+        return Run(steps / self.wall, steps / self.cpu, steps, gradient_steps)
+
+
+def run_ours(setting: Setting, n_envs: int, steps: int, seed: int, encoder: str) -> Run:
+    """Our DQN trained by :func:`agents.training.train`."""
     env, agent = make_ours(setting, n_envs, seed, encoder)
-    start = time.perf_counter()
-    result = train(agent, env, steps, seed=seed, progress_bar=False, torch_thread_limit=1)
-    seconds = time.perf_counter() - start
+    with Clock() as clock:
+        result = train(agent, env, steps, seed=seed, progress_bar=False, torch_thread_limit=1)
     env.close()
-    return result.num_timesteps / seconds, result.num_timesteps, agent.n_updates
+    return clock.run(result.num_timesteps, agent.n_updates)
 
 
-def run_bare(setting: Setting, steps: int, seed: int, encoder: str) -> tuple[float, int, int]:
+def run_bare(setting: Setting, steps: int, seed: int, encoder: str) -> Run:
     """Diagnostic: our DQN on one env driven by a plain loop instead of :func:`agents.training.train`.
 
     The agent makes the same calls (act, observe, update) and sees the same transitions as under
@@ -189,21 +214,20 @@ def run_bare(setting: Setting, steps: int, seed: int, encoder: str) -> tuple[flo
     """
     env, agent = make_ours(setting, 1, seed, encoder)
     agent.set_total_steps(steps)
-    start = time.perf_counter()
-    obs, _ = env.reset(seed=seed)
-    for _ in range(steps):
-        action = agent.act(obs[None])
-        next_obs, reward, terminated, truncated, _ = env.step(action[0])
-        agent.observe(obs[None], action, np.array([reward]), next_obs[None], np.array([terminated]), np.array([truncated]))
-        agent.update()
-        obs = env.reset()[0] if terminated or truncated else next_obs
-    seconds = time.perf_counter() - start
+    with Clock() as clock:
+        obs, _ = env.reset(seed=seed)
+        for _ in range(steps):
+            action = agent.act(obs[None])
+            next_obs, reward, terminated, truncated, _ = env.step(action[0])
+            agent.observe(obs[None], action, np.array([reward]), next_obs[None], np.array([terminated]), np.array([truncated]))
+            agent.update()
+            obs = env.reset()[0] if terminated or truncated else next_obs
     env.close()
-    return steps / seconds, steps, agent.n_updates
+    return clock.run(steps, agent.n_updates)
 
 
-def run_sb3(setting: Setting, n_envs: int, steps: int, seed: int) -> tuple[float, int, int]:
-    """``(env steps/s, env steps, gradient steps)`` of Stable-Baselines3's DQN."""
+def run_sb3(setting: Setting, n_envs: int, steps: int, seed: int) -> Run:
+    """Stable-Baselines3's DQN."""
     train_freq, gradient_steps = sb3_frequency(setting, n_envs)
     env = DummyVecEnv([functools.partial(gym.make, ENV_ID) for _ in range(n_envs)])
     model = stable_baselines3.DQN(
@@ -227,11 +251,10 @@ def run_sb3(setting: Setting, n_envs: int, steps: int, seed: int) -> tuple[float
         device="cpu",
         verbose=0,
     )
-    start = time.perf_counter()
-    model.learn(total_timesteps=steps)
-    seconds = time.perf_counter() - start
+    with Clock() as clock:
+        model.learn(total_timesteps=steps)
     env.close()
-    return model.num_timesteps / seconds, model.num_timesteps, model._n_updates
+    return clock.run(model.num_timesteps, model._n_updates)
 
 
 def main() -> None:
@@ -299,44 +322,50 @@ def main() -> None:
         run_bare(warm, 500, args.seed, args.ours_encoder)
 
     rows = []
+    label = {"ours": "ours", "sb3": "SB3", "bare": "ours in a plain loop"}
     for name in args.configs:
         setting = all_settings[name]
         for n_envs in args.envs:
             contenders = ["ours", "sb3"] + (["bare"] if args.bare_loop and n_envs == 1 else [])
-            rates: dict[str, list[float]] = {who: [] for who in contenders}
+            runs: dict[str, list[Run]] = {who: [] for who in contenders}
             for rep in range(repeats):
                 seed = args.seed + rep
-                result = {}
                 for who in contenders if rep % 2 == 0 else contenders[::-1]:
                     if who == "ours":
-                        result[who] = run_ours(setting, n_envs, steps, seed, args.ours_encoder)
+                        runs[who].append(run_ours(setting, n_envs, steps, seed, args.ours_encoder))
                     elif who == "sb3":
-                        result[who] = run_sb3(setting, n_envs, steps, seed)
+                        runs[who].append(run_sb3(setting, n_envs, steps, seed))
                     else:
-                        result[who] = run_bare(setting, steps, seed, args.ours_encoder)
-                for who in contenders:
-                    rates[who].append(result[who][0])
-                label = {"ours": "ours", "sb3": "SB3", "bare": "ours in a plain loop"}
+                        runs[who].append(run_bare(setting, steps, seed, args.ours_encoder))
                 parts = [
-                    f"{label[who]} {result[who][0]:>6,.0f} steps/s ({result[who][1]:,} steps, {result[who][2]:,} gradient steps)"
+                    f"{label[who]} {runs[who][-1].rate:>6,.0f} steps/s, {runs[who][-1].cpu_rate:>6,.0f} per CPU s "
+                    f"({runs[who][-1].steps:,} steps, {runs[who][-1].gradient_steps:,} gradient steps)"
                     for who in contenders
                 ]
+                ours, sb3 = runs["ours"][-1], runs["sb3"][-1]
                 print(
-                    f"  {name:>8} N={n_envs:<2} run {rep + 1}: "
-                    + ", ".join(parts)
-                    + f", ratio {rates['ours'][-1] / rates['sb3'][-1]:.2f}"
-                )
+                    f"  {name:>8} N={n_envs:<2} run {rep + 1}: " + ", ".join(parts)
+                    + f"; ratio {ours.rate / sb3.rate:.2f} (CPU {ours.cpu_rate / sb3.cpu_rate:.2f})",
+                    flush=True,
+                )  # fmt: skip
             for who in contenders[::2]:  # ours, then the plain loop
-                ratios = [mine / theirs for mine, theirs in zip(rates[who], rates["sb3"], strict=True)]
+                mine, theirs = runs[who], runs["sb3"]
+                wall = [a.rate / b.rate for a, b in zip(mine, theirs, strict=True)]
+                cpu = [a.cpu_rate / b.cpu_rate for a, b in zip(mine, theirs, strict=True)]
                 what = f"{name}: our DQN in a plain loop (diagnostic)" if who == "bare" else name
-                rows.append((what, n_envs, float(np.median(rates[who])), float(np.median(rates["sb3"])), ratios))
+                median_rate = float(np.median([run.rate for run in mine]))
+                rows.append((what, n_envs, median_rate, float(np.median([run.rate for run in theirs])), wall, cpu))
 
     print()
-    print("| config | envs | ours (median steps/s) | SB3 (median steps/s) | ours / SB3 (median of runs) | per-run ratios |")
-    print("|---|---|---|---|---|---|")
-    for name, n_envs, ours, sb3, ratios in rows:
-        per_run = ", ".join(f"{ratio:.2f}" for ratio in ratios)
-        print(f"| {name} | {n_envs} | {ours:,.0f} | {sb3:,.0f} | **{np.median(ratios):.2f}x** | {per_run} |")
+    print(
+        "| config | envs | ours (median steps/s) | SB3 (median steps/s) | ours / SB3, wall clock (median of runs) "
+        "| per-run ratios | ours / SB3, per CPU second (median) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, n_envs, ours, sb3, wall, cpu in rows:
+        per_run = ", ".join(f"{ratio:.2f}" for ratio in wall)
+        ratio, cpu_ratio = np.median(wall), np.median(cpu)
+        print(f"| {name} | {n_envs} | {ours:,.0f} | {sb3:,.0f} | **{ratio:.2f}x** | {per_run} | {cpu_ratio:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from helpers import SMALL_WORLD
 from agents.crosses import CategoricalCrosses, all_crosses
 from agents.dqn import AUTO_CROSS_EXCLUDE, DQN, DQNConfig, PerActionQNetwork
 from agents.encoder import ObservationEncoder
+from agents.training import train
 from recgym.envs.observation import ObservationLayout, binary, categorical, numeric
 
 N_ACTIONS = 4
@@ -138,3 +139,25 @@ def test_weight_decay_shrinks_the_deep_part_only_and_follows_load_overrides(tmp_
     assert [group["weight_decay"] for group in DQN.load(path).optimizer.param_groups] == [2.0, 0.0]
     with pytest.raises(ValueError, match="weight_decay"):
         DQNConfig(weight_decay=-1.0)
+
+
+def test_checkpoints_from_before_crosses_and_weight_decay_load_as_they_were(tmp_path):
+    # Such a checkpoint has no "crosses" or "weight_decay" in its config and an Adam optimiser state.
+    env = gym.make("RecGym-ShortVideo-v0", **SMALL_WORLD)
+    agent = DQN.for_env(env, DQNConfig(crosses=None, weight_decay=0.0, learning_starts=10, exploration_steps=50))
+    train(agent, env, 120, seed=0, progress_bar=False)
+    path = agent.save(tmp_path / "new.pt")
+    payload = torch.load(path, weights_only=False)
+    state = payload["state"]
+    for name in ("crosses", "weight_decay"):
+        del state["config"][name]
+    adam = torch.optim.Adam(agent.q_network.parameters(), lr=agent.config.learning_rate)
+    adam.load_state_dict({"state": agent.optimizer.state_dict()["state"], "param_groups": adam.state_dict()["param_groups"]})
+    state["optimizer"] = adam.state_dict()
+    torch.save(payload, tmp_path / "old.pt")
+
+    old = DQN.load(tmp_path / "old.pt")
+    assert old.config.crosses is None and old.config.weight_decay == 0.0
+    obs, _ = env.reset(seed=3)
+    torch.testing.assert_close(old.q_values(obs[None]), agent.q_values(obs[None]))
+    assert all(group.get("decoupled_weight_decay", True) for group in old.optimizer.param_groups)
