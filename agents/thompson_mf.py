@@ -16,6 +16,8 @@ the draws of one call give the items the same pool of standard normal vectors, e
 own random order (within a draw the items' noises are independent). The seed drew the catalogue
 once per batch (``catalogue_draws=1``), which sends every user to the same lucky items; separate
 draws are closer to what sequential Thompson sampling does and keep a batch exploring many items.
+A draw is ``m + z L⁻¹`` (row vectors) with ``L`` the Cholesky factor of the belief's precision,
+kept from the last update: no factorisation at recommendation time.
 
 Learn. A rating is a linear observation of the user's vector given the item's and vice versa, so
 each side is updated by Bayesian linear regression (:mod:`agents.gaussian_beliefs`, Bishop
@@ -28,12 +30,15 @@ each side is updated by Bayesian linear regression (:mod:`agents.gaussian_belief
       Λ_u += β Σ E[f fᵀ],   η_u += β Σ ((r − μ) E[f] − E[f b_i]),   E[q qᵀ] = Σ_q + m_q m_qᵀ,
 
   summed per user as two sparse products (ratings per (user, item) pair times the items'
-  expectations) and solved for all users as one batched Cholesky inverse; then the same for the items.
-  The last ``window`` batches stay *revisable*: at every sweep their statistics are recomputed
-  from the current beliefs, and a batch is folded into the stored natural parameters (with the
-  beliefs of that moment) only when it leaves the window. A batch's cost therefore depends on the
-  window and the batch, never on how many batches came before (``window=0``: pure
-  assumed-density filtering). ``n_sweeps`` alternations run per batch; the means of each
+  expectations, which each item keeps from its last update) and solved for all users as one
+  batched Cholesky factorisation; then the same for the items. The last ``window`` batches stay
+  *revisable*: at every sweep their statistics are recomputed from the current beliefs, and a
+  batch is folded into the stored natural parameters only when it leaves the window, with the
+  beliefs of the sweep it leaves in (its users' statistics against the items before the sweep,
+  its items' against the users after the users' half-sweep). The window's ratings are kept summed
+  per (user, item) pair and updated batch by batch (:mod:`agents.bandit_rating_window`), so a
+  batch's cost depends on the window and the batch, never on how many batches came before
+  (``window=0``: pure assumed-density filtering). ``n_sweeps`` alternations run per batch; the means of each
   half-sweep are over-relaxed, ``m ← m_old + relaxation · (m_new − m_old)`` (successive
   over-relaxation of the coordinate-ascent fixed point, which moves slowly while a user's and an
   item's biases share out a residual; ``relaxation=1`` turns it off).
@@ -49,7 +54,6 @@ interaction; :meth:`ThompsonConfig.seed_preset` keeps its model, priors and Mont
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
 
@@ -57,8 +61,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from agents.bandit_rating_window import PairRatings, RatingWindow, pair_ratings
 from agents.batch_recommender import BatchRecommender, recommendations_frame
-from agents.gaussian_beliefs import NaturalBeliefs, moments, sample, sum_by_row
+from agents.gaussian_beliefs import NaturalBeliefs, covariance, draw, factored_mean, sum_by_row
 from recgym._validation import check_choice, check_int, check_real
 
 UPDATES = ("moment", "seed")
@@ -152,38 +157,66 @@ class ThompsonConfig:
         return asdict(self)
 
 
-class _Batch(NamedTuple):
-    users: np.ndarray
-    items: np.ndarray
-    ratings: np.ndarray
+class _Entities(NamedTuple):
+    """The users (or items) a learn step involves, numbered compactly: rows of its sparse matrices."""
+
+    ids: np.ndarray
+    """The distinct ids, sorted."""
+    position: np.ndarray
+    """``position[id]`` is the id's row (meaningless for ids not involved)."""
 
 
-class _Ratings(NamedTuple):
-    """Interactions as sparse matrices over the entities they involve (duplicated pairs summed)."""
+def _entities(n: int, *id_arrays: np.ndarray) -> _Entities:
+    involved = np.zeros(n, dtype=bool)
+    for ids in id_arrays:
+        involved[ids] = True
+    return _Entities(np.flatnonzero(involved), np.cumsum(involved) - 1)
 
-    users: np.ndarray
-    """The distinct users, sorted: row ``r`` of the matrices is ``users[r]``."""
-    items: np.ndarray
-    """The distinct items, sorted: column ``c`` is ``items[c]``."""
+
+class _PairMatrices(NamedTuple):
+    """Ratings per (user, item) pair as two sparse matrices, users by items, over the entities involved."""
+
     counts: sparse.csr_matrix
-    """How many ratings each (user, item) pair has."""
-    sums: sparse.csr_matrix
-    """The sum of those ratings."""
+    """How many ratings each pair has."""
+    centred: sparse.csr_matrix
+    """The sum of those ratings minus ``μ`` each (same structure)."""
+    users: np.ndarray
+    """Rows (positions among the users involved) of the pairs' distinct users, sorted."""
+    items: np.ndarray
+    """Columns of the pairs' distinct items, sorted."""
 
 
-def _ratings(batches: Any, n_users: int, n_items: int) -> _Ratings:
-    users = np.concatenate([batch.users for batch in batches])
-    items = np.concatenate([batch.items for batch in batches])
-    ratings = np.concatenate([batch.ratings for batch in batches])
-    # Entities present and their compact numbers, by counting (cheaper than sorting with np.unique).
-    present_users = np.bincount(users, minlength=n_users) > 0
-    present_items = np.bincount(items, minlength=n_items) > 0
-    rows = (np.cumsum(present_users) - 1)[users]
-    cols = (np.cumsum(present_items) - 1)[items]
-    shape = (int(present_users.sum()), int(present_items.sum()))
-    counts = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)  # duplicates are summed
-    sums = sparse.csr_matrix((ratings, (rows, cols)), shape=shape)
-    return _Ratings(np.flatnonzero(present_users), np.flatnonzero(present_items), counts, sums)
+def _rows(array: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``array[rows]`` for distinct ``rows``; the array itself (no copy) when they are all of its rows."""
+    return array if len(rows) == len(array) else array[rows]
+
+
+def _pair_matrices(pairs: PairRatings, users: _Entities, items: _Entities, mu: float) -> _PairMatrices:
+    """The pairs (sorted by user, then item) as CSR matrices, built directly: no sort, no duplicate summing."""
+    rows = users.position[pairs.users]
+    cols = items.position[pairs.items].astype(np.int32)  # SciPy's own index type: no conversion
+    indptr = np.zeros(len(users.ids) + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows, minlength=len(users.ids)), out=indptr[1:])
+    shape = (len(users.ids), len(items.ids))
+    counts = sparse.csr_matrix((pairs.counts, cols, indptr), shape=shape)
+    centred = sparse.csr_matrix((pairs.sums - mu * pairs.counts, cols, indptr), shape=shape)
+    distinct_items = np.zeros(len(items.ids), dtype=bool)
+    distinct_items[cols] = True
+    return _PairMatrices(counts, centred, np.flatnonzero(np.diff(indptr)), np.flatnonzero(distinct_items))
+
+
+@dataclass
+class _Beliefs:
+    """One side's beliefs (users or items): stored natural parameters and the current beliefs derived from them."""
+
+    stored: NaturalBeliefs
+    """The prior plus every batch that has left the window."""
+    mean: np.ndarray
+    """(n, d) current means."""
+    inverse_factor: np.ndarray
+    """(n, d, d) ``L⁻¹`` of the current precisions ``L Lᵀ``: covariances ``L⁻ᵀ L⁻¹`` and Thompson draws."""
+    features: np.ndarray
+    """(n, d² + d) ``[E[f fᵀ] | E[f · offset]]``: what the other side's ratings need (see ``ThompsonMF._features``)."""
 
 
 class ThompsonMF(BatchRecommender):
@@ -220,17 +253,17 @@ class ThompsonMF(BatchRecommender):
         variance = np.r_[np.full(cfg.rank, cfg.alpha), np.full(int(cfg.biases), cfg.alpha_bias)]
         item_mean = np.zeros((n_items, self.dim))
         item_mean[:, : cfg.rank] = cfg.init_scale * self.rng.standard_normal((n_items, cfg.rank))
-        # Stored natural parameters: the prior plus every batch that has left the window.
-        self._users = NaturalBeliefs.from_prior(self.n_users, np.zeros(self.dim), variance)
-        self._items = NaturalBeliefs.from_prior(self.n_items, item_mean, variance)
-        # Current beliefs: stored parameters plus the window's statistics, as moments.
-        self._user_mean, self._user_cov = self._users.moments()
-        self._item_mean, self._item_cov = self._items.moments()
-        self._window: deque[_Batch] = deque()
+        self._user = self._beliefs(NaturalBeliefs.from_prior(self.n_users, np.zeros(self.dim), variance))
+        self._item = self._beliefs(NaturalBeliefs.from_prior(self.n_items, item_mean, variance))
+        self._window = RatingWindow(self.n_items)
         self._rating_sum = 0.0
         self._rating_count = 0
 
     # ------------------------------------------------------------------ beliefs
+    def _beliefs(self, stored: NaturalBeliefs) -> _Beliefs:
+        mean, inverse_factor = factored_mean(stored.precision, stored.shift)
+        return _Beliefs(stored, mean, inverse_factor, self._features(mean, inverse_factor))
+
     @property
     def global_mean(self) -> float:
         """``μ``: the mean of every rating learned so far (0 without biases or before any)."""
@@ -241,63 +274,87 @@ class ThompsonMF(BatchRecommender):
     def user_beliefs(self, users: Any = slice(None)) -> tuple[np.ndarray, np.ndarray]:
         """Current ``(means, covariances)`` of the users' vectors ``[p_u, b_u]`` (copies)."""
         rows = users if isinstance(users, slice) else self.check_users(users)
-        return self._user_mean[rows].copy(), self._user_cov[rows].copy()
+        return self._user.mean[rows].copy(), covariance(self._user.inverse_factor[rows])
 
     def item_beliefs(self, items: Any = slice(None)) -> tuple[np.ndarray, np.ndarray]:
         """Current ``(means, covariances)`` of the items' vectors ``[q_i, b_i]`` (copies)."""
         rows = items if isinstance(items, slice) else self.check_items(items)
-        return self._item_mean[rows].copy(), self._item_cov[rows].copy()
+        return self._item.mean[rows].copy(), covariance(self._item.inverse_factor[rows])
 
-    def _feature_moments(self, mean: np.ndarray, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For the other side's beliefs: ``E[f fᵀ]``, ``E[f]`` and ``E[f · offset]`` with ``f = [latent, 1]``, offset its bias."""
-        second = cov + mean[:, :, None] * mean[:, None, :]
+    def _features(self, mean: np.ndarray, inverse_factor: np.ndarray) -> np.ndarray:
+        """``[E[f fᵀ] | E[f · offset]]`` of beliefs, as the features of the other side's ratings: ``(n, d² + d)``.
+
+        ``f = [latent, 1]`` and the offset is the bias (with biases; else ``f`` is the vector and the
+        offset 0). ``E[z zᵀ] = Σ + m mᵀ = Rᵀ R`` with ``R = [L⁻¹; mᵀ]``: one batched product.
+        """
+        n, d = len(mean), self.dim
+        root = np.empty((n, d + 1, d))
+        root[:, :d] = inverse_factor
+        root[:, d] = mean
+        features = np.empty((n, d * d + d))
+        second = features[:, : d * d].reshape(n, d, d)  # a view: the product lands in place
+        np.matmul(root.transpose(0, 2, 1), root, out=second)
         if not self.config.biases:
-            return second, mean, np.zeros_like(mean)
+            features[:, d * d :] = 0.0
+            return features
         k = self.config.rank
         # The bias coordinate of the vector becomes the constant feature 1 (its own value is the offset).
+        features[:, d * d :] = second[:, :, k]  # E[z b]
+        features[:, d * d + k] = mean[:, k]  # E[1 · b]
         second[:, k, :k] = second[:, :k, k] = mean[:, :k]
         second[:, k, k] = 1.0
+        return features
+
+    def _first(self, mean: np.ndarray) -> np.ndarray:
+        """``E[f]``: the means with the bias coordinate replaced by the constant feature 1."""
+        if not self.config.biases:
+            return mean
         first = mean.copy()
-        first[:, k] = 1.0
-        cross = cov[:, :, k] + mean * mean[:, k : k + 1]  # E[z b] for the latent coordinates
-        cross[:, k] = mean[:, k]  # E[1 · b]
-        return second, first, cross
+        first[:, self.config.rank] = 1.0
+        return first
 
-    def _side_statistics(self, side: str, ratings: _Ratings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(rows, Σ E[f fᵀ], Σ E[f (r − μ − offset)])`` of one side's entities against the other side's beliefs.
+    def _columns(self, other: _Beliefs, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The other side's ``([E[f fᵀ] | E[f · offset]], E[f])`` for the entities ``ids`` (the matrices' columns)."""
+        return _rows(other.features, ids), self._first(_rows(other.mean, ids))
 
-        Sums over each entity's ratings are two sparse products, ``counts @ [E[f fᵀ] | μ E[f] + E[f·offset]]``
-        and ``sums @ E[f]``, over the other side's entities involved only.
+    def _statistics(self, counts: sparse.spmatrix, centred: sparse.spmatrix, columns: tuple[np.ndarray, np.ndarray],
+                    rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(Σ E[f fᵀ], Σ E[f (r − μ − offset)])`` of the matrices' ``rows`` (default all), given the columns' :meth:`_columns`.
+
+        Two sparse products: ``counts @ [E[f fᵀ] | E[f·offset]]`` and ``centred @ E[f]``. Rows without
+        ratings get zeros.
         """
-        if side == "user":
-            rows, cols, counts, sums = ratings.users, ratings.items, ratings.counts, ratings.sums
-            other_mean, other_cov = self._item_mean[cols], self._item_cov[cols]
-        else:
-            rows, cols, counts, sums = ratings.items, ratings.users, ratings.counts.T, ratings.sums.T
-            other_mean, other_cov = self._user_mean[cols], self._user_cov[cols]
-        second, first, cross = self._feature_moments(other_mean, other_cov)
+        features, first = columns
         d = self.dim
-        summed = counts @ np.hstack([second.reshape(len(cols), d * d), self.global_mean * first + cross])
-        gram = summed[:, : d * d].reshape(len(rows), d, d)
-        rhs = sums @ first - summed[:, d * d :]
-        return rows, gram, rhs
+        summed = counts @ features
+        weighted = centred @ first
+        if rows is not None:
+            summed, weighted = _rows(summed, rows), _rows(weighted, rows)
+        gram = summed[:, : d * d].reshape(len(summed), d, d)
+        return gram, weighted - summed[:, d * d :]
 
-    def _refresh(self, side: str, rows: np.ndarray, gram: np.ndarray | None = None, rhs: np.ndarray | None = None,
-                 relaxation: float = 1.0) -> None:
-        """Recompute the current moments of ``rows``: stored parameters plus ``β`` times the given statistics."""
-        stored = self._users if side == "user" else self._items
-        precision, shift = stored.precision[rows], stored.shift[rows]
+    def _refresh(self, side: _Beliefs, rows: np.ndarray, gram: np.ndarray | None = None, rhs: np.ndarray | None = None,
+                 relaxation: float = 1.0, relaxed: np.ndarray | None = None) -> None:
+        """Recompute the current beliefs of ``rows``: stored parameters plus ``β`` times the given statistics.
+
+        ``relaxation`` over-relaxes the means of ``rows[relaxed]`` (all of them if ``relaxed`` is None).
+        """
+        precision, shift = _rows(side.stored.precision, rows), _rows(side.stored.shift, rows)
         if gram is not None:
             precision = precision + self.config.beta * gram
             shift = shift + self.config.beta * rhs
-        mean, cov = moments(precision, shift)
+        mean, inverse_factor = factored_mean(precision, shift)
         if relaxation != 1.0:
-            old = self._user_mean[rows] if side == "user" else self._item_mean[rows]
-            mean = old + relaxation * (mean - old)
-        if side == "user":
-            self._user_mean[rows], self._user_cov[rows] = mean, cov
+            old = _rows(side.mean, rows)
+            if relaxed is None:
+                mean = old + relaxation * (mean - old)
+            else:
+                mean[relaxed] = old[relaxed] + relaxation * (mean[relaxed] - old[relaxed])
+        features = self._features(mean, inverse_factor)
+        if len(rows) == side.stored.n:  # every belief: take the new arrays
+            side.mean, side.inverse_factor, side.features = mean, inverse_factor, features
         else:
-            self._item_mean[rows], self._item_cov[rows] = mean, cov
+            side.mean[rows], side.inverse_factor[rows], side.features[rows] = mean, inverse_factor, features
 
     # ------------------------------------------------------------------ learning
     def learn(self, interactions: pd.DataFrame) -> None:
@@ -308,54 +365,60 @@ class ThompsonMF(BatchRecommender):
         self._rating_sum += float(ratings.sum())
         self._rating_count += len(ratings)
         if self.config.update == "seed":
-            self._learn_seed(_Batch(users, items, ratings))
+            self._learn_seed(users, items, ratings)
         else:
-            self._learn_moment(_Batch(users, items, ratings))
+            self._learn_moment(pair_ratings(users, items, ratings, self.n_items))
 
-    def _learn_moment(self, batch: _Batch) -> None:
-        folded_users, folded_items = [], []
-        while len(self._window) > self.config.window:
-            old = self._window.popleft()
-            self._fold(old)
-            folded_users.append(old.users)
-            folded_items.append(old.items)
+    def _learn_moment(self, batch: PairRatings) -> None:
+        """Sweep over the window's batches, folding the batch that leaves it (see the module docstring)."""
+        config, mu = self.config, self.global_mean
+        leaving = self._window.popleft() if len(self._window) > config.window else None
         self._window.append(batch)
-        ratings = _ratings(self._window, self.n_users, self.n_items)
+        window = self._window.pairs()
+        extra = () if leaving is None else (leaving,)
+        users = _entities(self.n_users, window.users, *(pairs.users for pairs in extra))
+        items = _entities(self.n_items, window.items, *(pairs.items for pairs in extra))
+        current = _pair_matrices(window, users, items, mu)
+        old = None if leaving is None else _pair_matrices(leaving, users, items, mu)
+        for sweep in range(config.n_sweeps):
+            items_columns = self._columns(self._item, items.ids)
+            if old is not None and sweep == 0:
+                # The leaving batch enters the stored parameters with the beliefs the first sweep uses: its
+                # users' statistics against the items before the sweep (as the window's users), its items'
+                # against the users after the users' half-sweep (as the window's items).
+                self._user.stored.add(users.ids[old.users], *self._statistics(old.counts, old.centred, items_columns, old.users),
+                                      config.beta)
+            # Every user involved: those of the window with its statistics, those whose last ratings just left
+            # it (no statistics: their beliefs are the stored ones now). Only the former are over-relaxed.
+            statistics = self._statistics(current.counts, current.centred, items_columns)
+            self._refresh(self._user, users.ids, *statistics, relaxation=config.relaxation, relaxed=current.users)
+            users_columns = self._columns(self._user, users.ids)
+            if old is not None and sweep == 0:
+                self._item.stored.add(items.ids[old.items], *self._statistics(old.counts.T, old.centred.T, users_columns,
+                                                                              old.items), config.beta)
+            statistics = self._statistics(current.counts.T, current.centred.T, users_columns)
+            self._refresh(self._item, items.ids, *statistics, relaxation=config.relaxation, relaxed=current.items)
+
+    def _learn_seed(self, users: np.ndarray, items: np.ndarray, ratings: np.ndarray) -> None:
         for _ in range(self.config.n_sweeps):
-            self._refresh("user", *self._side_statistics("user", ratings), relaxation=self.config.relaxation)
-            self._refresh("item", *self._side_statistics("item", ratings), relaxation=self.config.relaxation)
-        # Entities whose last window interactions were just folded: their beliefs are the stored ones now.
-        for side, folded, in_window in (("user", folded_users, ratings.users), ("item", folded_items, ratings.items)):
-            if folded:
-                stale = np.setdiff1d(np.concatenate(folded), in_window)
-                if len(stale):
-                    self._refresh(side, stale)
+            rows, gram, rhs = self._sampled_statistics(users, items, ratings, self._item)
+            self._user.stored.add(rows, gram, rhs, self.config.beta)
+            self._refresh(self._user, rows)
+            rows, gram, rhs = self._sampled_statistics(items, users, ratings, self._user)
+            self._item.stored.add(rows, gram, rhs, self.config.beta)
+            self._refresh(self._item, rows)
 
-    def _fold(self, batch: _Batch) -> None:
-        """Add a batch's statistics, from the current beliefs, to the stored natural parameters (it leaves the window)."""
-        ratings = _ratings([batch], self.n_users, self.n_items)
-        self._users.add(*self._side_statistics("user", ratings), self.config.beta)
-        self._items.add(*self._side_statistics("item", ratings), self.config.beta)
-
-    def _learn_seed(self, batch: _Batch) -> None:
-        for _ in range(self.config.n_sweeps):
-            rows, gram, rhs = self._sampled_statistics(batch.users, batch.items, batch.ratings, self._item_mean, self._item_cov)
-            self._users.add(rows, gram, rhs, self.config.beta)
-            self._refresh("user", rows)
-            rows, gram, rhs = self._sampled_statistics(batch.items, batch.users, batch.ratings, self._user_mean, self._user_cov)
-            self._items.add(rows, gram, rhs, self.config.beta)
-            self._refresh("item", rows)
-
-    def _sampled_statistics(self, rows: np.ndarray, cols: np.ndarray, ratings: np.ndarray, other_mean: np.ndarray,
-                            other_cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _sampled_statistics(self, rows: np.ndarray, cols: np.ndarray, ratings: np.ndarray,
+                            other: _Beliefs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The seed's update statistics: per interaction ``n_samples`` draws ``Φ`` of the other side, ``ΦᵀΦ`` and ``Φᵀ t``.
 
         Interactions are taken in order and their draws come from the generator in that order
-        (``standard_normal((dim, n_samples))`` each), so a per-interaction loop reproduces them.
+        (``standard_normal((dim, n_samples))`` each, through the Cholesky factor of the covariance),
+        so a per-interaction loop reproduces them.
         """
         n, s, d = len(rows), self.config.n_samples, self.dim
         unique_cols, inverse = np.unique(cols, return_inverse=True)
-        factors = np.linalg.cholesky(other_cov[unique_cols])
+        factors = np.linalg.cholesky(covariance(other.inverse_factor[unique_cols]))
         gram = np.empty((n, d, d))
         rhs = np.empty((n, d))
         step = max(1, SEED_CHUNK_ENTRIES // (s * d))
@@ -363,7 +426,7 @@ class ThompsonMF(BatchRecommender):
         for start in range(0, n, step):
             chunk = slice(start, min(n, start + step))
             which = inverse[chunk]
-            draws = other_mean[cols[chunk]][:, None, :] + np.einsum(
+            draws = other.mean[cols[chunk]][:, None, :] + np.einsum(
                 "nij,njs->nsi", factors[which], self.rng.standard_normal((len(which), d, s))
             )
             targets = np.broadcast_to((ratings[chunk] - mu)[:, None], draws.shape[:2])
@@ -380,7 +443,10 @@ class ThompsonMF(BatchRecommender):
         users, items = self.check_users(users), self.check_items(items)
         if len(users) != len(items):
             raise ValueError(f"users and items must have one length, got {len(users)} and {len(items)}")
-        user_mean, item_mean = self._user_mean[users], self._item_mean[items]
+        return self._predict(users, items)
+
+    def _predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        user_mean, item_mean = self._user.mean[users], self._item.mean[items]
         k = self.config.rank
         prediction = np.einsum("nj,nj->n", user_mean[:, :k], item_mean[:, :k])
         if self.config.biases:
@@ -390,13 +456,43 @@ class ThompsonMF(BatchRecommender):
     def recommend(self, users: Any) -> pd.DataFrame:
         """Thompson sampling: each user's best item under one posterior draw (see the module docstring)."""
         users = self.check_users(users)
-        n, k, d = len(users), self.config.rank, self.dim
-        if n == 0:
+        if len(users) == 0:
             return recommendations_frame(users, np.empty(0, dtype=np.int64), np.empty(0))
-        # Sampled scores only rank items: single precision halves the cost of the draws and products.
-        user_draws = sample(self._user_mean[users], self._user_cov[users], self.rng).astype(np.float32)
-        item_mean = self._item_mean.astype(np.float32)
-        item_factors = np.linalg.cholesky(self._item_cov).astype(np.float32)
+        items = self._best_items(self._user_draws(users))
+        return recommendations_frame(users, items, self._predict(users, items))
+
+    def _user_draws(self, users: np.ndarray) -> np.ndarray:
+        """One posterior draw per request, in single precision (sampled scores only rank items); the bias coordinate set to 1.
+
+        With biases the user's own bias shifts every item alike: a constant 1 in its place makes one
+        product give the latent score plus the item's bias.
+        """
+        draws = draw(self._user.mean[users], self._user.inverse_factor[users], self.rng).astype(np.float32)
+        if self.config.biases:
+            draws[:, self.config.rank] = 1.0
+        return draws
+
+    def _item_draw_factors(self) -> np.ndarray:
+        """``[L_i⁻¹; m_i]`` per item, single precision: the row vector ``[z, 1]`` times it is the draw ``m_i + z L_i⁻¹``."""
+        d = self.dim
+        factors = np.empty((self.n_items, d + 1, d), dtype=np.float32)
+        factors[:, :d] = self._item.inverse_factor
+        factors[:, d] = self._item.mean
+        return factors
+
+    def _catalogue_draws(self, pool: np.ndarray, factors: np.ndarray, n_draws: int) -> np.ndarray:
+        """``n_draws`` posterior draws of every item, ``(n_items, n_draws, d)``.
+
+        ``pool`` is ``(n_items, d + 1)``, standard normals with a last column of ones, and each draw
+        gives the items its rows in its own random order; ``factors`` is :meth:`_item_draw_factors`.
+        All draws of an item come from one small product.
+        """
+        orders = self.rng.permuted(np.broadcast_to(np.arange(self.n_items), (n_draws, self.n_items)), axis=1)
+        return np.matmul(np.take(pool, orders.T, axis=0), factors)
+
+    def _best_items(self, user_draws: np.ndarray) -> np.ndarray:
+        """Each request's item of highest sampled score, its request scored against one of the catalogue draws."""
+        n, d = len(user_draws), self.dim
         n_draws = min(self.config.catalogue_draws, n)
         # Request order[j] is scored against catalogue draw j % n_draws: an even, random spread. Column
         # s of `slots` lists the requests of draw s (-1 pads the last row).
@@ -408,24 +504,20 @@ class ThompsonMF(BatchRecommender):
         items = np.empty(n, dtype=np.int64)
         draws_per_block = max(1, min(n_draws, SCORE_CHUNK_ENTRIES // (self.n_items * max(d, per_draw))))
         rows_per_chunk = max(1, SCORE_CHUNK_ENTRIES // (self.n_items * draws_per_block))
-        # With biases the user's draw gets a constant 1 in place of its own bias (which shifts every item
-        # alike): then one product gives latent score plus item bias.
-        if self.config.biases:
-            user_draws[:, k] = 1.0
+        factors = self._item_draw_factors()
         # One pool of standard normals per call; every catalogue draw gives the items the pool's vectors in
         # its own random order. Within a draw the items' noises are thus independent standard normals (the
         # draw is an exact posterior sample); draws differ by the order, at a fraction of the cost of fresh
         # normals for each.
-        pool = self.rng.standard_normal((self.n_items, d), dtype=np.float32)
+        pool = np.ones((self.n_items, d + 1), dtype=np.float32)
+        pool[:, :d] = self.rng.standard_normal((self.n_items, d), dtype=np.float32)
         for first in range(0, n_draws, draws_per_block):
             block = slice(first, min(n_draws, first + draws_per_block))
-            orders = self.rng.permuted(np.broadcast_to(np.arange(self.n_items), (block.stop - block.start, self.n_items)), axis=1)
-            noise = np.ascontiguousarray(pool[orders.T].transpose(0, 2, 1))  # (n_items, d, draws)
-            catalogues = item_mean[:, :, None] + np.matmul(item_factors, noise)  # (n_items, d, draws)
-            catalogues_t = np.ascontiguousarray(catalogues.transpose(2, 1, 0))  # (draws, d, n_items)
+            catalogues = self._catalogue_draws(pool, factors, block.stop - block.start)
+            by_draw = catalogues.transpose(1, 2, 0)  # (draws, d, n_items), a strided view BLAS takes as is
             for start in range(0, per_draw, rows_per_chunk):
                 requests = slots[start : start + rows_per_chunk, block].T  # (draws, rows)
-                best = np.argmax(np.matmul(user_draws[requests], catalogues_t), axis=2)
+                best = np.argmax(np.matmul(user_draws[requests], by_draw), axis=2)
                 valid = requests >= 0
                 items[requests[valid]] = best[valid]
-        return recommendations_frame(users, items, self.predict(users, items))
+        return items

@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 
 from agents.batch_recommender import PeriodAdapter, make_period_env
-from agents.gaussian_beliefs import NaturalBeliefs, moments, sum_by_row
+from agents.gaussian_beliefs import (
+    NaturalBeliefs,
+    covariance,
+    draw,
+    factored_mean,
+    inverse_cholesky_factor,
+    moments,
+    sum_by_row,
+)
 from agents.thompson_mf import ThompsonConfig, ThompsonMF
 
 
@@ -55,6 +63,32 @@ def test_natural_update_recovers_a_planted_vector():
     assert np.max(np.abs(mean[0] - truth)) < 0.05
 
 
+def test_inverse_cholesky_factor_gives_the_inverse_the_mean_and_exact_draws():
+    rng = np.random.default_rng(30)
+    a = rng.normal(size=(4, 3, 6))
+    precision = a @ a.transpose(0, 2, 1) + 0.5 * np.eye(3)
+    shift = rng.normal(size=(4, 3))
+    factor = inverse_cholesky_factor(precision)
+    assert np.array_equal(factor, np.tril(factor))
+    np.testing.assert_allclose(factor @ precision @ factor.transpose(0, 2, 1), np.broadcast_to(np.eye(3), (4, 3, 3)),
+                               atol=1e-12)
+    cov = covariance(factor)
+    assert np.array_equal(cov, cov.transpose(0, 2, 1))  # exactly symmetric
+    np.testing.assert_allclose(cov, np.linalg.inv(precision), rtol=1e-10)
+    mean, again = factored_mean(precision, shift)
+    np.testing.assert_allclose(mean, np.linalg.solve(precision, shift[:, :, None])[:, :, 0], rtol=1e-10)
+    np.testing.assert_array_equal(again, factor)
+    with pytest.raises(np.linalg.LinAlgError, match="positive definite"):
+        inverse_cholesky_factor(-precision)
+
+    # 40,000 draws of belief 0: sample mean and covariance within a few standard errors of the truth.
+    n = 40_000
+    draws = draw(np.broadcast_to(mean[0], (n, 3)), np.broadcast_to(factor[0], (n, 3, 3)), np.random.default_rng(31))
+    sd = np.sqrt(np.diag(cov[0]))
+    assert np.all(np.abs(draws.mean(axis=0) - mean[0]) < 4 * sd / np.sqrt(n))
+    np.testing.assert_allclose(np.cov(draws.T), cov[0], atol=0.03 * sd.max() ** 2)
+
+
 def test_sum_by_row_matches_a_loop():
     rng = np.random.default_rng(2)
     rows = rng.integers(0, 6, size=40)
@@ -91,12 +125,12 @@ def _loop_update(own, other, rows, cols, ratings, mu, config):
 
 @pytest.mark.parametrize("biases", [False, True])
 def test_vectorised_moment_update_equals_the_per_interaction_loop(biases):
-    """Two batches with window 0: the first is folded (with the beliefs of that moment) when the second arrives."""
+    """Two batches with window 0: the first is folded into the stored parameters when the second arrives."""
     rng = np.random.default_rng(3)
     agent = ThompsonMF(6, 5, seed=4, rank=3, biases=biases, window=0, n_sweeps=1, relaxation=1.0, beta=3.0, alpha=0.7,
                        alpha_bias=0.4, init_scale=0.5)
     config = agent.config
-    user_prior, item_prior = agent._users.moments(), agent._items.moments()
+    user_prior, item_prior = agent.user_beliefs(), agent.item_beliefs()
     first = (rng.integers(0, 6, 8), rng.integers(0, 5, 8), rng.normal(3, 1, 8))
     # Repeated users, items and pairs.
     second = (np.array([0, 1, 1, 3, 5, 5, 5, 2]), np.array([4, 4, 0, 2, 1, 1, 3, 4]), rng.normal(3, 1, 8))
@@ -110,12 +144,46 @@ def test_vectorised_moment_update_equals_the_per_interaction_loop(biases):
 
     agent.learn(_interactions(*second))
     mu = np.r_[first[2], second[2]].mean() if biases else 0.0
+    # The first batch leaves the window with the beliefs of the sweep it leaves in: its users' statistics
+    # against the items before the sweep, its items' against the users after the users' half-sweep.
     stored_users = _loop_update(user_prior, items_1, first[0], first[1], first[2], mu, config)
-    stored_items = _loop_update(item_prior, users_1, first[1], first[0], first[2], mu, config)
     users_2 = _loop_update(stored_users, items_1, second[0], second[1], second[2], mu, config)
+    stored_items = _loop_update(item_prior, users_2, first[1], first[0], first[2], mu, config)
     items_2 = _loop_update(stored_items, users_2, second[1], second[0], second[2], mu, config)
     for got, want in zip((*agent.user_beliefs(), *agent.item_beliefs()), (*users_2, *items_2), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize(("window", "biases"), [(1, True), (2, False), (2, True)])
+def test_windowed_moment_update_equals_the_per_interaction_loop(window, biases):
+    """Four batches: each learn recomputes the window's statistics from the current beliefs and folds the batch that leaves.
+
+    Reference, by per-interaction loops: the window's users given the items, then its items given
+    the updated users, both from the stored beliefs; a leaving batch is added to the stored users
+    with the items before the sweep and to the stored items with the users after it.
+    """
+    rng = np.random.default_rng(20)
+    agent = ThompsonMF(6, 5, seed=21, rank=3, biases=biases, window=window, n_sweeps=1, relaxation=1.0, beta=2.0,
+                       alpha=0.6, alpha_bias=0.3, init_scale=0.5)
+    config = agent.config
+    stored_users, stored_items = agent.user_beliefs(), agent.item_beliefs()
+    users, items = stored_users, stored_items
+    batches = [(rng.integers(0, 6, 7), rng.integers(0, 5, 7), rng.normal(3, 1, 7)) for _ in range(4)]
+    batches[2] = (np.r_[batches[1][0][:3], 5], np.r_[batches[1][1][:3], 4], rng.normal(3, 1, 4))  # pairs seen before
+    for t, batch in enumerate(batches):
+        agent.learn(_interactions(*batch))
+        seen = np.concatenate([ratings for _, _, ratings in batches[: t + 1]])
+        mu = seen.mean() if biases else 0.0
+        current = [np.concatenate(column) for column in zip(*batches[max(0, t - window) : t + 1], strict=True)]
+        leaving = batches[t - window - 1] if t > window else None
+        if leaving is not None:
+            stored_users = _loop_update(stored_users, items, leaving[0], leaving[1], leaving[2], mu, config)
+        users = _loop_update(stored_users, items, current[0], current[1], current[2], mu, config)
+        if leaving is not None:
+            stored_items = _loop_update(stored_items, users, leaving[1], leaving[0], leaving[2], mu, config)
+        items = _loop_update(stored_items, users, current[1], current[0], current[2], mu, config)
+        for got, want in zip((*agent.user_beliefs(), *agent.item_beliefs()), (*users, *items), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10)
 
 
 @pytest.mark.parametrize("biases", [False, True])
@@ -202,12 +270,12 @@ def test_thompson_learns_to_recommend_on_a_small_world():
 def test_window_keeps_a_bounded_number_of_batches_and_folds_the_rest():
     rng = np.random.default_rng(12)
     agent = ThompsonMF(10, 8, seed=13, rank=2, window=2)
-    prior_precision = agent._users.precision.copy()
+    prior_precision = agent._user.stored.precision.copy()
     for period in range(6):
         agent.learn(_interactions(rng.integers(0, 10, 10), rng.integers(0, 8, 10), rng.normal(2, 1, 10)))
         assert len(agent._window) == min(period + 1, 3)  # the current batch and at most `window` before it
     # Three batches have been folded into the stored parameters.
-    assert not np.allclose(agent._users.precision, prior_precision)
+    assert not np.allclose(agent._user.stored.precision, prior_precision)
 
 
 def test_recommendations_are_deterministic_per_seed_and_spread_over_catalogue_draws():
@@ -222,6 +290,34 @@ def test_recommendations_are_deterministic_per_seed_and_spread_over_catalogue_dr
     assert many.recommend([]).empty
     # From the prior, one shared catalogue draw sends many users to the same item; independent draws spread them.
     assert one.recommend(users)["item"].nunique() < frame["item"].nunique()
+
+
+def test_catalogue_draws_are_exact_posterior_samples_independent_across_items():
+    """Every catalogue draw of an item is a sample of its belief; within a draw two items' noises are independent."""
+    rng = np.random.default_rng(32)
+    agent = ThompsonMF(8, 6, seed=33, rank=2)
+    # Beliefs with strongly correlated coordinates, so that a wrong factor shows.
+    a = rng.normal(size=(6, 3, 3))
+    precision = a @ a.transpose(0, 2, 1) + 0.2 * np.eye(3)
+    agent._item = agent._beliefs(NaturalBeliefs(precision, rng.normal(size=(6, 3))))
+    mean, cov = agent.item_beliefs()
+    factors = agent._item_draw_factors()
+    d, n_draws, reps = agent.dim, 8, 1500
+    samples = np.empty((reps, 6, n_draws, d))
+    for rep in range(reps):
+        pool = np.ones((6, d + 1), dtype=np.float32)
+        pool[:, :d] = agent.rng.standard_normal((6, d), dtype=np.float32)
+        samples[rep] = agent._catalogue_draws(pool, factors, n_draws)
+    flat = samples.transpose(1, 0, 2, 3).reshape(6, reps * n_draws, d)  # per item, every draw
+    for item in range(6):
+        sd = np.sqrt(np.diag(cov[item]))
+        # The draws of one call share a pool of 6 vectors: count `reps` independent samples.
+        assert np.all(np.abs(flat[item].mean(axis=0) - mean[item]) < 5 * sd / np.sqrt(reps))
+        np.testing.assert_allclose(np.cov(flat[item].T) / np.outer(sd, sd), cov[item] / np.outer(sd, sd), atol=0.08)
+    # Items 0 and 1 in the same draw: uncorrelated.
+    noise0 = (flat[0] - mean[0])[:, 0] / np.sqrt(cov[0][0, 0])
+    noise1 = (flat[1] - mean[1])[:, 0] / np.sqrt(cov[1][0, 0])
+    assert abs(np.mean(noise0 * noise1)) < 0.05
 
 
 @pytest.mark.parametrize(
