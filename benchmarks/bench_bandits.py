@@ -5,9 +5,14 @@
    ``ThompsonConfig.seed_preset()`` (the seed's model and Monte-Carlo update, vectorised), and of
    ``benchmarks/seed_thompson_reference.py`` (the seed's loop as written: one object per user and
    item, ``multivariate_normal`` per call, one update per interaction), with the seed's sampler
-   (a seeded legacy ``RandomState``) and with numpy's newer ``Generator``. They run in turn,
-   a few periods at a time, so that they share the machine's load; each runs on its own env of the
-   same world. The ratios are medians over the periods measured, in this one run.
+   (a seeded legacy ``RandomState``) and with numpy's newer ``Generator``. Each runs on its own env
+   of the same world. ``ThompsonMF`` first runs ``--warm-up`` periods untimed, so that its window
+   of revisable batches is full (its slowest, steady state); the reference's cost does not change
+   with the period. Then the agents take turns, a few periods each per round, so that they share
+   the machine's load; the ratios are of medians over the periods measured in this one run, in
+   wall time (the goal's figure) and in CPU time of the process (less sensitive to other jobs),
+   and the spread of the per-round wall ratios is printed too. ``--breakdown`` also prints where
+   a steady-state ``ThompsonMF`` period goes.
 2. Incrementality: ``ThompsonMF``'s per-period time after 20 periods and after 170, the two agents
    stepping in turn (a period's cost must not grow with the number of past periods).
 3. ALS fit time on the same ratings (the seed's world, random recommendations for ``--als-periods``
@@ -17,7 +22,7 @@
    is printed apart), with both held-out RMSEs. Needs the ``spark`` extra; skipped without it.
 
 Run: ``python benchmarks/bench_bandits.py`` (``--quick`` for a smoke run; ``--no-spark`` to skip 3).
-BLAS runs on one thread, as the reference's small products do. Regret figures come from
+BLAS and torch run on one thread, as the reference's small products do. Regret figures come from
 ``recgym experiment bandits --seeds 42 43 44`` (see ``docs/bandits.md``).
 """
 
@@ -36,39 +41,135 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from seed_thompson_reference import SeedBayesianRecommender
 
 from agents.bandit_baselines import RandomRecommender
-from agents.batch_recommender import PeriodAdapter, make_period_env
+from agents.batch_recommender import BatchRecommender, PeriodAdapter, make_period_env
 from agents.thompson_mf import ThompsonConfig, ThompsonMF
 from recgym.calibration import fit_als
 
+THOMPSON = "ThompsonMF (recgym defaults)"
+REFERENCE = "seed's per-interaction loop"
 
-def period_times(rounds: int, periods_per_round: dict[str, int], seed: int = 42) -> dict[str, list[float]]:
-    """Seconds of inference + learning per period for each agent, measured in interleaved rounds."""
+
+class Timed(BatchRecommender):
+    """A recommender whose ``recommend`` and ``learn`` also record the process's CPU seconds."""
+
+    def __init__(self, agent: Any, n_users: int, n_items: int) -> None:
+        super().__init__(n_users, n_items)
+        self.agent = agent
+        self.cpu_seconds = 0.0
+
+    def recommend(self, users: Any) -> pd.DataFrame:
+        """The agent's recommendations."""
+        start = time.process_time()
+        frame = self.agent.recommend(users)
+        self.cpu_seconds += time.process_time() - start
+        return frame
+
+    def learn(self, interactions: pd.DataFrame) -> None:
+        """The agent's learning."""
+        start = time.process_time()
+        self.agent.learn(interactions)
+        self.cpu_seconds += time.process_time() - start
+
+
+def period_times(rounds: int, periods_per_round: dict[str, int], warm_up: int,
+                 seed: int = 42) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[list[float]]]]:
+    """Wall and CPU seconds of inference + learning per period for each agent, measured in interleaved rounds.
+
+    Returns the wall times, the CPU times (both per agent, all periods measured) and the wall times per agent and round.
+    """
     n = 1000
     agents = {
-        "ThompsonMF (recgym defaults)": ThompsonMF(n, n, seed=seed),
+        THOMPSON: ThompsonMF(n, n, seed=seed),
         "ThompsonMF (seed preset, vectorised)": ThompsonMF(n, n, ThompsonConfig.seed_preset(), seed=seed),
-        "seed's per-interaction loop": SeedBayesianRecommender(n, np.random.RandomState(seed)),
+        REFERENCE: SeedBayesianRecommender(n, np.random.RandomState(seed)),
         "same, numpy Generator sampler": SeedBayesianRecommender(n, np.random.default_rng(seed)),
     }
-    adapters = {}
-    for name in agents:
+    adapters, timed = {}, {}
+    for name, agent in agents.items():
         adapters[name] = PeriodAdapter(make_period_env(n, n, 10))
         adapters[name].reset(seed=seed)
-    times: dict[str, list[float]] = {name: [] for name in agents}
+        timed[name] = Timed(agent, n, n)
+    for _ in range(warm_up):
+        adapters[THOMPSON].step(agents[THOMPSON])
+    wall: dict[str, list[float]] = {name: [] for name in agents}
+    cpu: dict[str, list[float]] = {name: [] for name in agents}
+    by_round: dict[str, list[list[float]]] = {name: [] for name in agents}
     for _ in range(rounds):
-        for name, agent in agents.items():
+        for name in agents:
+            this_round = []
             for _ in range(periods_per_round[name]):
-                record = adapters[name].step(agent)
-                times[name].append(record.inference_seconds + record.training_seconds)
-    return times
+                before = timed[name].cpu_seconds
+                record = adapters[name].step(timed[name])
+                this_round.append(record.inference_seconds + record.training_seconds)
+                cpu[name].append(timed[name].cpu_seconds - before)
+            wall[name].extend(this_round)
+            by_round[name].append(this_round)
+    return wall, cpu, by_round
+
+
+def breakdown(periods: int, warm_up: int, seed: int = 42) -> list[tuple[str, float]]:
+    """Median CPU milliseconds per steady-state period of ``ThompsonMF``'s parts (its private steps, timed in place)."""
+    n = 1000
+    adapter = PeriodAdapter(make_period_env(n, n, 10))
+    adapter.reset(seed=seed)
+    agent = ThompsonMF(n, n, seed=seed)
+    for _ in range(warm_up):
+        adapter.step(agent)
+    spent: dict[str, float] = {}
+
+    def timed(name: str) -> None:
+        method = getattr(agent, name)
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.process_time()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.process_time() - start
+
+        setattr(agent, name, wrapper)  # the instance attribute shadows the method
+
+    parts = ("_user_draws", "_item_draw_factors", "_catalogue_draws", "_best_items", "_predict", "interaction_arrays",
+             "_refresh", "_features", "_statistics", "_columns")
+    for name in parts:
+        timed(name)
+    timed("recommend")
+    timed("learn")
+    rows: dict[str, list[float]] = {}
+    for _ in range(periods):
+        spent.clear()
+        adapter.step(agent)
+        s = {name: 1e3 * spent.get(name, 0.0) for name in parts}
+        inference, training = 1e3 * spent["recommend"], 1e3 * spent["learn"]
+        values = {
+            "recommend: one draw per user": s["_user_draws"],
+            "recommend: item factors to single precision": s["_item_draw_factors"],
+            "recommend: 32 catalogue draws (permutations of a pool, one product per item)": s["_catalogue_draws"],
+            "recommend: 1,000 x 1,000 sampled scores and their argmax": s["_best_items"] - s["_item_draw_factors"]
+            - s["_catalogue_draws"],
+            "recommend: posterior-mean predictions": s["_predict"],
+            "recommend: checks and the DataFrame out": inference - s["_user_draws"] - s["_best_items"] - s["_predict"],
+            "learn: DataFrame in and checks": s["interaction_arrays"],
+            "learn: Cholesky factors, L^-1, means (users, items, stale)": s["_refresh"] - s["_features"],
+            "learn: E[f f^T] of the updated beliefs": s["_features"],
+            "learn: sparse sums over the window's pairs": s["_statistics"] + s["_columns"],
+            "learn: window update, pair matrices, folds": training - s["interaction_arrays"] - s["_refresh"]
+            - s["_statistics"] - s["_columns"],
+            "total (inference + learning)": inference + training,
+        }
+        for key, value in values.items():
+            rows.setdefault(key, []).append(value)
+    return [(key, float(np.median(values))) for key, values in rows.items()]
 
 
 def growth(young: int, old: int, measured: int, seed: int = 42) -> tuple[float, float]:
@@ -145,22 +246,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run with tiny budgets")
     parser.add_argument("--no-spark", action="store_true", help="skip the NumPy vs Spark ALS comparison")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds of the per-period timing (default 5)")
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds of the per-period timing (default 10)")
+    parser.add_argument("--warm-up", type=int, default=25, help="untimed ThompsonMF periods before timing (default 25)")
+    parser.add_argument("--breakdown", action="store_true", help="also print where a ThompsonMF period goes")
     parser.add_argument("--als-periods", type=int, default=50, help="periods of ratings for the ALS comparison (default 50)")
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds
-    per_round = {"ThompsonMF (recgym defaults)": 2 if args.quick else 10,
-                 "ThompsonMF (seed preset, vectorised)": 1 if args.quick else 2,
-                 "seed's per-interaction loop": 1, "same, numpy Generator sampler": 1}
-    print(f"{platform.node()} ({os.cpu_count()} CPUs), {datetime.date.today()}, numpy {np.__version__}, one BLAS thread")
-    times = period_times(rounds, per_round)
-    reference = float(np.median(times["seed's per-interaction loop"]))
-    print("\nPer-period time (inference + learning), seed 000's world, 1,000 users x 1,000 items; medians over the periods "
-          "measured, interleaved:")
-    for name, values in times.items():
-        median = float(np.median(values))
-        print(f"  {name:38s} {median * 1e3:9.1f} ms  ({len(values)} periods, mean {np.mean(values) * 1e3:.1f} ms)  "
-              f"{reference / median:7.1f}x faster than the seed's loop")
+    warm_up = 2 if args.quick else args.warm_up
+    per_round = {THOMPSON: 2 if args.quick else 10, "ThompsonMF (seed preset, vectorised)": 1 if args.quick else 2,
+                 REFERENCE: 1, "same, numpy Generator sampler": 1}
+    print(f"{platform.node()} ({os.cpu_count()} CPUs), {datetime.date.today()}, numpy {np.__version__}, one BLAS thread, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    wall, cpu, by_round = period_times(rounds, per_round, warm_up)
+    reference, reference_cpu = float(np.median(wall[REFERENCE])), float(np.median(cpu[REFERENCE]))
+    print(f"\nPer-period time (inference + learning), seed 000's world, 1,000 users x 1,000 items; ThompsonMF after "
+          f"{warm_up} untimed periods; medians over the periods measured, interleaved in {rounds} rounds:")
+    print(f"  {'':38s} {'wall':>9s} {'CPU':>9s}   faster than the seed's loop (wall, CPU)")
+    for name in wall:
+        median, median_cpu = float(np.median(wall[name])), float(np.median(cpu[name]))
+        print(f"  {name:38s} {median * 1e3:6.1f} ms {median_cpu * 1e3:6.1f} ms   {reference / median:6.1f}x "
+              f"{reference_cpu / median_cpu:6.1f}x   ({len(wall[name])} periods, wall mean {np.mean(wall[name]) * 1e3:.1f} ms)")
+    ratios = [reference_round[0] / float(np.median(ours))
+              for reference_round, ours in zip(by_round[REFERENCE], by_round[THOMPSON], strict=True)]
+    print(f"  ratio seed's loop / ThompsonMF per round (wall): median {np.median(ratios):.0f}x, "
+          f"range {min(ratios):.0f}x-{max(ratios):.0f}x over {len(ratios)} rounds")
+    if args.breakdown:
+        print(f"\nWhere a steady-state ThompsonMF period goes (median CPU ms over {2 if args.quick else 40} periods after "
+              f"{warm_up} untimed ones; its steps timed in place):")
+        for name, milliseconds in breakdown(2 if args.quick else 40, warm_up):
+            print(f"  {name:78s} {milliseconds:6.2f}")
     young, old = (2, 6) if args.quick else (20, 170)
     measured = 2 if args.quick else 30
     young_time, old_time = growth(young, old, measured)
