@@ -44,7 +44,8 @@ class ALSRecommender(BatchRecommender):
     rank : int
         Latent factors (>= 1; the seed: 10).
     regularization : float
-        λ (>= 0), scaled per user and item by its number of ratings as Spark's ``regParam`` (the seed: 0.05).
+        λ (>= 0), scaled per user and item by its number of ratings as Spark's ``regParam`` (the seed: 0.05),
+        unless ``weighted_regularization`` is False.
     n_iterations : int
         ALS sweeps per refit (>= 1; the seed: 1, Spark's ``maxIter``).
     biases : bool
@@ -52,6 +53,9 @@ class ALSRecommender(BatchRecommender):
     warm_start : bool, optional
         Start each refit from the previous fit's item factors (NumPy back end only; default True
         there, False for Spark).
+    weighted_regularization : bool
+        Scale λ by each user's and item's number of ratings (True: Spark's rule and the seed's) or
+        use the same λ for all (False; NumPy back end only).
     backend : {"numpy", "spark"}
     spark_master : str, optional
         Master URL for ``backend="spark"``, e.g. ``"spark://host:7077"``; default ``"local[2]"``
@@ -80,6 +84,7 @@ class ALSRecommender(BatchRecommender):
         n_iterations: int = 1,
         biases: bool | None = None,
         warm_start: bool | None = None,
+        weighted_regularization: bool = True,
         backend: str = "numpy",
         spark_master: str | None = None,
         spark_session: Any = None,
@@ -98,6 +103,11 @@ class ALSRecommender(BatchRecommender):
                 raise ValueError(
                     f"{name}=True is not available with backend='spark' (Spark's ALS has neither biases nor warm starts)"
                 )
+        if not isinstance(weighted_regularization, bool):
+            raise ValueError(f"weighted_regularization must be True or False, got {weighted_regularization!r}")
+        if spark and not weighted_regularization:
+            raise ValueError("weighted_regularization=False is not available with backend='spark' (Spark's regParam is weighted)")
+        self.weighted_regularization = weighted_regularization
         self.biases = (not spark) if biases is None else biases
         self.warm_start = (not spark) if warm_start is None else warm_start
         if spark_master is not None and (not isinstance(spark_master, str) or not spark_master):
@@ -137,7 +147,7 @@ class ALSRecommender(BatchRecommender):
         self.factors = fit_als(
             users, items, ratings, self.n_users, self.n_items, rank=self.rank, regularization=self.regularization,
             n_iterations=self.n_iterations, rng=self.rng, biases=self.biases,
-            initial=self.factors if self.warm_start else None,
+            initial=self.factors if self.warm_start else None, weighted_regularization=self.weighted_regularization,
         )
 
     def predict(self, users: Any, items: Any) -> np.ndarray:

@@ -147,7 +147,8 @@ def _settings(recommender: BatchRecommender) -> dict[str, Any]:
     if isinstance(recommender, EpsilonGreedy):
         return {"class": "EpsilonGreedy", "epsilon": recommender.initial_epsilon, "decay": recommender.decay,
                 "base": _settings(recommender.base)}
-    keys = ("rank", "regularization", "n_iterations", "biases", "warm_start", "backend", "spark_master", "prior_count")
+    keys = ("rank", "regularization", "n_iterations", "biases", "warm_start", "weighted_regularization", "backend",
+            "spark_master", "prior_count")
     return {"class": type(recommender).__name__, **{key: getattr(recommender, key) for key in keys if hasattr(recommender, key)}}
 
 

@@ -8,6 +8,7 @@ from helpers import binomial_tolerance
 from agents.als_recommender import ALSRecommender
 from agents.bandit_baselines import EpsilonGreedy, OracleRecommender, PopularityRecommender, RandomRecommender
 from agents.batch_recommender import PeriodAdapter, make_period_env
+from recgym.calibration import fit_als
 
 
 def _interactions(users, items, ratings):
@@ -109,6 +110,20 @@ def test_als_refits_on_everything_learned_and_warm_starts():
     assert warm_rmse < 0.05 < cold_rmse  # ten warm-started sweeps recover the planted matrix, one cold sweep does not
 
 
+def test_als_unweighted_regularization_fits_one_lambda_for_all():
+    rng = np.random.default_rng(9)
+    _, _, users, items, ratings = _planted(rng, 30, 20, 2, 600)
+    options = dict(rank=2, regularization=2.0, n_iterations=3)
+    agent = ALSRecommender(30, 20, weighted_regularization=False, seed=10, **options)
+    agent.learn(_interactions(users, items, ratings))
+    expected = fit_als(users, items, ratings, 30, 20, rng=np.random.default_rng(10), weighted_regularization=False, **options)
+    np.testing.assert_allclose(agent.factors.user_factors, expected.user_factors, rtol=1e-12)
+    np.testing.assert_allclose(agent.factors.item_bias, expected.item_bias, rtol=1e-12)
+    weighted = ALSRecommender(30, 20, seed=10, **options)
+    weighted.learn(_interactions(users, items, ratings))
+    assert not np.allclose(weighted.factors.user_factors, expected.user_factors, atol=1e-3)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "words"),
     [
@@ -120,6 +135,8 @@ def test_als_refits_on_everything_learned_and_warm_starts():
         ({"backend": "spark", "warm_start": True}, "warm_start"),
         ({"spark_master": "local[2]"}, "spark"),
         ({"backend": "spark", "spark_master": ""}, "spark_master"),
+        ({"weighted_regularization": "yes"}, "weighted_regularization"),
+        ({"backend": "spark", "weighted_regularization": False}, "weighted_regularization"),
     ],
 )
 def test_als_rejects_bad_knobs(kwargs, words):
