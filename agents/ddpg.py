@@ -48,6 +48,7 @@ from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.encoder import FlatEncoder, ObservationEncoder
 from agents.networks import Actor, Critic, polyak_update
 from agents.noise import GaussianNoise, LinearSchedule, OrnsteinUhlenbeckNoise
+from agents.optimizers import adam
 from agents.replay_buffer import ReplayBuffer, TensorBatch, to_torch
 from recgym.envs.observation import ObservationLayout
 
@@ -285,8 +286,8 @@ class DDPG(Agent):
         self.critic.to(self.device)
         self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr)
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr)
+        self.actor_optimizer = adam(self.actor.parameters(), cfg.actor_lr)
+        self.critic_optimizer = adam(self.critic.parameters(), cfg.critic_lr)
 
         self.rng = np.random.default_rng(action_seed)
         schedule = None

@@ -47,6 +47,7 @@ from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.crosses import CategoricalCrosses, CrossPairs, all_crosses
 from agents.encoder import FlatEncoder, ObservationEncoder
 from agents.networks import QNetwork, mlp, polyak_update
+from agents.optimizers import adam
 from agents.replay_buffer import ReplayBuffer, TensorBatch, to_torch
 from recgym.envs.observation import ObservationLayout
 
@@ -514,7 +515,7 @@ class DQN(Agent):
             self.q_network = self._network().to(self.device)
         self.target_network = copy.deepcopy(self.q_network)
         self.target_network.requires_grad_(False)
-        self.optimizer = torch.optim.AdamW(self._parameter_groups(), lr=config.learning_rate)
+        self.optimizer = adam(self._parameter_groups(), config.learning_rate, decoupled=True)
         self.replay_buffer = ReplayBuffer(
             observation_space, action_space, config.buffer_size, n_envs=1, seed=int(streams[1].generate_state(1)[0])
         )
@@ -562,13 +563,16 @@ class DQN(Agent):
         """Set every group's learning rate and the deep group's weight decay from the config (after loading a state).
 
         A state saved by ``torch.optim.Adam`` (checkpoints older than ``weight_decay``) has the same
-        moments as AdamW's; its groups are made decoupled again, as this agent's optimiser is.
+        moments as AdamW's; its groups are made decoupled again, and fused where this agent's
+        optimiser is, as a freshly built optimiser would be.
         """
+        fused = self.optimizer.defaults.get("fused")
         for index, group in enumerate(self.optimizer.param_groups):
             group["lr"] = self.config.learning_rate
             group["weight_decay"] = self.config.weight_decay if index == 0 else 0.0
             if "decoupled_weight_decay" in group:
                 group["decoupled_weight_decay"] = True
+            group["fused"] = fused
 
     def _layout_encoder(self, layout: ObservationLayout) -> ObservationEncoder:
         config = self.config
