@@ -18,19 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-
-from agents.training import torch_threads
 
 
 def inverse_cholesky_factor(matrices: np.ndarray) -> np.ndarray:
     """``L⁻¹`` for a stack of symmetric positive-definite matrices ``Λ = L Lᵀ`` (``L`` lower triangular).
 
-    PyTorch's batched ``cholesky_ex`` and one batched triangular solve, on one thread (on a busy
-    machine torch's threads spin on such small matrices, three to five times slower). ``L⁻¹`` is
-    all a belief needs: its covariance is ``L⁻ᵀ L⁻¹`` (:func:`covariance`), its mean
-    ``L⁻ᵀ (L⁻¹ η)`` and a draw ``mean + z L⁻¹`` (:func:`draw`). For a thousand 11 × 11 matrices,
-    factor and covariance take about a third of the time of ``np.linalg.inv``.
+    ``L⁻¹`` is all a belief needs: its covariance is ``L⁻ᵀ L⁻¹`` (:func:`covariance`), its mean
+    ``L⁻ᵀ (L⁻¹ η)`` and a draw ``mean + z L⁻¹`` (:func:`draw`). The stack is laid out with the
+    matrices last, ``(d, d, n)``, and factorised column by column, each step one vectorised
+    operation over all ``n`` matrices (Cholesky–Banachiewicz, then forward substitution for the
+    inverse): for a thousand 11 × 11 matrices this costs less than one LAPACK call per matrix
+    (``np.linalg.cholesky``, or PyTorch's batched ``cholesky_ex`` and triangular solve).
 
     Parameters
     ----------
@@ -46,13 +44,23 @@ def inverse_cholesky_factor(matrices: np.ndarray) -> np.ndarray:
     numpy.linalg.LinAlgError
         If a matrix is not positive definite.
     """
-    stack = torch.from_numpy(np.ascontiguousarray(matrices, dtype=np.float64))
-    with torch_threads(1):
-        factor, info = torch.linalg.cholesky_ex(stack)
-        if bool(info.any()):
-            raise np.linalg.LinAlgError(f"{int((info > 0).sum())} of {len(matrices)} matrices are not positive definite")
-        identity = torch.eye(stack.shape[-1], dtype=stack.dtype).expand_as(stack)
-        return torch.linalg.solve_triangular(factor, identity, upper=False).numpy()
+    d = matrices.shape[-1]
+    stack = np.ascontiguousarray(np.moveaxis(np.asarray(matrices, dtype=np.float64), 0, -1))  # (d, d, n)
+    factor = np.zeros_like(stack)
+    for j in range(d):
+        column = stack[j:, j] - np.einsum("ikn,kn->in", factor[j:, :j], factor[j, :j]) if j else stack[j:, j].copy()
+        if not np.all(column[0] > 0):  # also catches NaN
+            bad = int(np.count_nonzero(~(column[0] > 0)))
+            raise np.linalg.LinAlgError(f"{bad} of {stack.shape[-1]} matrices are not positive definite")
+        column /= np.sqrt(column[0])
+        factor[j:, j] = column
+    inverse = np.zeros_like(stack)
+    reciprocal = 1.0 / np.einsum("iin->in", factor)
+    for i in range(d):
+        inverse[i, i] = reciprocal[i]
+        if i:
+            inverse[i, :i] = np.einsum("kn,kjn->jn", factor[i, :i], inverse[:i, :i]) * -reciprocal[i]
+    return np.ascontiguousarray(np.moveaxis(inverse, -1, 0))
 
 
 def covariance(inverse_factor: np.ndarray) -> np.ndarray:
@@ -208,8 +216,12 @@ class NaturalBeliefs:
         Bishop 3.50–3.51 in natural form: ``Λ[rows] += β gram``, ``η[rows] += β rhs``. ``rows`` must
         be distinct (sum repeated rows first, e.g. with :func:`sum_by_row`).
         """
-        self.precision[rows] += beta * gram
-        self.shift[rows] += beta * rhs
+        if len(rows) == self.n and np.array_equal(rows, np.arange(self.n)):  # every belief in order: no indexing
+            self.precision += beta * gram
+            self.shift += beta * rhs
+        else:
+            self.precision[rows] += beta * gram
+            self.shift[rows] += beta * rhs
 
     def moments(self, rows: np.ndarray | slice = slice(None)) -> tuple[np.ndarray, np.ndarray]:
         """``(mean, covariance)`` of beliefs ``rows`` (see :func:`moments`)."""

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 
 from agents.als_recommender import ALSRecommender
 from agents.bandit_baselines import EpsilonGreedy
@@ -146,6 +147,11 @@ def main() -> None:
     print(f"{'users whose best item was rated in period 0':52s} "
           + " ".join(f"{diagnostics[seed]['best_item_rated_in_period_0']:6.2f}" for seed in args.seeds))
     print(f"{'greedy ALS (defaults): last-period regret':52s} " + " ".join(f"{defaults[seed]:6.3f}" for seed in args.seeds))
+    if len(args.seeds) >= 3:
+        rated = [diagnostics[seed]["best_item_rated_in_period_0"] for seed in args.seeds]
+        result = spearmanr(rated, [defaults[seed] for seed in args.seeds])
+        print(f"Spearman correlation over seeds, users' best item rated in period 0 vs greedy ALS's regret: "
+              f"{result.statistic:.2f} (p = {result.pvalue:.3f})")
 
 
 if __name__ == "__main__":
