@@ -292,7 +292,7 @@ def test_slates_are_the_first_entries_not_shown_since_the_retrieval(world, cf_re
     kwargs = {**SMALL_WORLD, "max_steps": 12, **world}
     if cf_refresh_interval is not None:
         kwargs["cf_refresh_interval"] = cf_refresh_interval
-    num_envs = 5
+    num_envs = 20  # from 16 slots on, slates are kept up to date entry by entry (fewer: from shown flags)
     env = gym.make_vec("RecGym-ShortVideo-v0", num_envs=num_envs, vectorization_mode="vector_entry_point",
                        autoreset_mode="same_step", **kwargs)  # fmt: skip
     env.reset(seed=4)

@@ -157,6 +157,11 @@ class Slates:
         return observed.reshape(len(observed), N_OBSERVED * self.table.shape[2])
 
 
+_FEW_SLOTS = 16
+"""Below this many slots (a single env has one), slates are built with the operations that cost least on tiny
+arrays: from per-entry "shown" flags, and with contiguous copies of the candidates' fields (measured)."""
+
+
 class CandidateGenerator:
     """Builds each slot's slate from an incremental :class:`ItemItemCosineCF` and the business scores.
 
@@ -204,24 +209,30 @@ class CandidateGenerator:
         # the score, which depend on the current view counts. Entry-major: a candidate's fields are one
         # contiguous record, so a slate is gathered as n_candidates records per slot.
         self._pool = np.zeros((n_slots, self._pool_size, N_FIELDS), dtype=np.float64)
-        self._entry_numbers = np.arange(self._pool_size, dtype=np.float64)
+        self._records = self._pool.reshape(-1, N_FIELDS)  # a view: one row per (slot, entry)
+        self._fresh_pool = np.zeros_like(self._pool)
+        self._fresh_pool[:, :, ENTRY] = np.arange(self._pool_size)
         # A slate holds the first n_candidates pool entries not shown yet, in CF order. Only entries of
         # the slate are ever shown, so while the pool lasts they are the slate's entries minus the one
         # just shown plus the next entry never offered: kept per slot, with no search over the pool.
-        # The pool always lasts, except when the catalogue caps it (fewer items than n_candidates plus
-        # the steps between retrievals): then slates are rebuilt from per-entry "shown" flags (the
-        # not-yet-shown entries first, then the shown ones, each in CF order).
+        # The pool lasts unless the catalogue caps it (fewer items than n_candidates plus the steps
+        # between retrievals); then, and for a few slots, where a stable sort of per-entry "shown"
+        # flags takes fewer operations, slates come from the flags (entries not shown yet first, then
+        # the shown ones, each in CF order).
+        capped = self._pool_size < config.n_candidates + self._refresh_interval
+        self._pool_shown = np.zeros((n_slots, self._pool_size), dtype=bool) if capped or n_slots < _FEW_SLOTS else None
         self._slate_entries_at_start = np.arange(config.n_candidates, dtype=np.int64)
         self._slate_entries = np.tile(self._slate_entries_at_start, (n_slots, 1))
         self._next_entry = np.full(n_slots, config.n_candidates, dtype=np.int64)
-        capped = self._pool_size < config.n_candidates + self._refresh_interval
-        self._pool_shown = np.zeros((n_slots, self._pool_size), dtype=bool) if capped else None
         self._steps_since_refresh = np.zeros(n_slots, dtype=np.int64)
         self._slot_user = np.full(n_slots, -1, dtype=np.int64)
         self.slates = Slates(n_slots, config.n_candidates)
         # Constants of a step as arrays (0-d, or index columns): cheaper than Python numbers in
         # operations on the tiny arrays of a step.
-        self._slot_column = np.arange(n_slots)[:, None]
+        self._entry_offsets = np.arange(0, n_slots * self._pool_size, self._pool_size)[:, None]
+        self._slate_offsets = np.arange(0, n_slots * config.n_candidates, config.n_candidates)[:, None]
+        self._slot_column = np.arange(n_slots)[:, None, None]
+        self._fields = np.arange(N_FIELDS)[None, :, None]
         self._one = np.array(1)
         self._w_views = np.array(config.business_weights[1])
         self._views_scale = np.array(config.views_scale)
@@ -270,36 +281,49 @@ class CandidateGenerator:
         is_interest = self._interest[users[:, None], category]
         pool_similarity = similarity[np.arange(len(slots))[:, None], pool].astype(np.float64)
         w_similarity, _, w_interest = self.config.business_weights
-        entries = np.zeros((len(slots), self._pool_size, N_FIELDS), dtype=np.float64)
+        entries = self._fresh_pool[: len(slots)].copy()  # zeros, and each entry's number
         entries[:, :, CATEGORY] = category
         entries[:, :, CREATOR] = self._item_creator[pool]
         entries[:, :, IS_INTEREST] = is_interest
         entries[:, :, SIMILARITY] = pool_similarity
         entries[:, :, VIDEO] = pool
-        entries[:, :, ENTRY] = self._entry_numbers
         entries[:, :, SIMILARITY_TERM] = w_similarity * pool_similarity
         entries[:, :, INTEREST_TERM] = w_interest * is_interest
         rows = slot_rows(slots, len(self._pool))
         self._pool[rows] = entries
-        self._slate_entries[rows] = self._slate_entries_at_start
-        self._next_entry[rows] = self.config.n_candidates
         if self._pool_shown is not None:
             self._pool_shown[rows] = False
+        else:
+            self._slate_entries[rows] = self._slate_entries_at_start
+            self._next_entry[rows] = self.config.n_candidates
         self._steps_since_refresh[slots] = 0
         self.slates.fresh[slots] = True
 
     def _build_slates(self, slots: np.ndarray) -> None:
         rows = slot_rows(slots, len(self._pool))
+        n, n_candidates = len(slots), self.config.n_candidates
         if self._pool_shown is None:
             keep = self._slate_entries[rows]
         else:  # the first n_candidates entries not shown yet, in CF order (a stable sort keeps it)
-            keep = self._pool_shown[rows].argsort(axis=1, kind="stable")[:, : self.config.n_candidates]
-        # The records of those entries, (n, n_candidates, fields).
-        candidates = self._pool[slots[:, None], keep]
-        candidates[:, :, VIEWS] = self._item_views[candidates[:, :, VIDEO].astype(np.int64)]
+            keep = self._pool_shown[rows].argsort(axis=1, kind="stable")[:, :n_candidates]
+        # The records of those entries, viewed field-major (n, fields, n_candidates) for the arithmetic.
+        # For many slots, one take of whole rows of the flat pool; for a few, a contiguous copy (on tiny
+        # arrays, index arithmetic and strided operations cost more than the data).
+        few = n < _FEW_SLOTS
+        if few:
+            candidates = self._pool[slots[:, None], keep].transpose(0, 2, 1).copy()
+        else:
+            offsets = self._entry_offsets if isinstance(rows, slice) else slots[:, None] * self._pool_size
+            records = self._records.take((offsets + keep).ravel(), axis=0)
+            candidates = records.reshape(n, n_candidates, N_FIELDS).transpose(0, 2, 1)
+        candidates[:, VIEWS] = self._item_views[candidates[:, VIDEO].astype(np.int64)]
         # business_scores, with the fixed terms of each pool entry computed at retrieval (same sums, same order).
-        score = candidates[:, :, SIMILARITY_TERM] + self._w_views * (self._views_scale * candidates[:, :, VIEWS])
-        candidates[:, :, SCORE] = score + candidates[:, :, INTEREST_TERM]
-        order = (-candidates[:, :, SCORE]).argsort(axis=1, kind="stable")
-        # Best business score first; the slate table is field-major, as the observation.
-        self.slates.table[rows] = candidates[self._slot_column[: len(slots)], order].transpose(0, 2, 1)
+        score = candidates[:, SIMILARITY_TERM] + self._w_views * (self._views_scale * candidates[:, VIEWS])
+        candidates[:, SCORE] = score + candidates[:, INTEREST_TERM]
+        order = (-candidates[:, SCORE]).argsort(axis=1, kind="stable")
+        # Best business score first, into the field-major slate table.
+        if few:
+            self.slates.table[rows] = candidates[self._slot_column[:n], self._fields, order[:, None, :]]
+        else:
+            ordered = records.take((self._slate_offsets[:n] + order).ravel(), axis=0)
+            self.slates.table[rows] = ordered.reshape(n, n_candidates, N_FIELDS).transpose(0, 2, 1)
