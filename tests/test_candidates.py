@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers import SMALL_WORLD
 
-from recgym.candidates import ItemItemCosineCF, brute_force_scores
+from recgym.candidates import ItemItemCosineCF, brute_force_scores, top_k
 from recgym.candidates.generator import ENTRY, SCORE, VIDEO
 
 RTOL, ATOL = 1e-4, 1e-5
@@ -87,6 +87,12 @@ def test_incremental_cf_equals_brute_force_after_every_batch():
         expected_seen = np.zeros((n_users, n_items), dtype=bool)
         expected_seen[users, items] = True
         np.testing.assert_array_equal(cf.seen, expected_seen)
+        some = rng.choice(n_users, size=7, replace=False)
+        np.testing.assert_array_equal(cf.seen_offsets(some), np.where(expected_seen[some], -np.inf, 0.0).astype(np.float32))
+        # Added to the scores, the offsets rank exactly as excluding the seen items does.
+        user_scores = cf.scores(some)
+        np.testing.assert_array_equal(top_k(user_scores + cf.seen_offsets(some), 30),
+                                      top_k(user_scores, 30, exclude=expected_seen[some]))  # fmt: skip
     assert cf.n_interactions == len(items)
     matrix = np.zeros((n_items, n_users))
     np.add.at(matrix, (items, users), scores)

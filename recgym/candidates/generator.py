@@ -276,7 +276,8 @@ class CandidateGenerator:
     def _refresh(self, slots: np.ndarray) -> None:
         users = self._slot_user[slots]
         similarity = self.cf.scores(users)
-        pool = top_k(similarity, self._pool_size, exclude=self.cf.seen[users])
+        # CF scores are finite: adding -inf to the seen items ranks them last, as top_k's exclude would.
+        pool = top_k(similarity + self.cf.seen_offsets(users), self._pool_size)
         category = self._item_category[pool]
         is_interest = self._interest[users[:, None], category]
         pool_similarity = similarity[np.arange(len(slots))[:, None], pool].astype(np.float64)

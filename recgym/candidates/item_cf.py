@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 _THREADED_BATCH = 8
 """Users scored at once from which BLAS may use all its threads."""
 
+_SEEN = np.float32(-np.inf)
+"""The offset of a seen (user, item) pair."""
+
 _MAX_PENDING = 4096
 """Interactions of ``add(distinct_pairs=True)`` held back at most before they are applied."""
 
@@ -82,7 +85,10 @@ class ItemItemCosineCF:
         # Item-major unit rows Y; an all-zero item stays zero (cosine 0 with everything).
         self._unit_rows = np.zeros((n_items, n_users), dtype=np.float32)
         self._squared_norms = np.zeros(n_items, dtype=np.float64)
-        self._seen = np.zeros((n_users, n_items), dtype=bool)
+        # Whether the user has interacted with the item, as an offset to add to scores: -inf if so, else 0.
+        # Adding a user's row ranks the seen items last in one cheap addition (a masked copy costs
+        # several times more).
+        self._seen_offsets = np.zeros((n_users, n_items), dtype=np.float32)
         # Items whose unit row is out of date (repeats allowed): rows are rescaled at the next scoring,
         # not at every interaction (the result is the same: a row depends only on the item's sums).
         self._stale = np.zeros(n_items, dtype=np.int64)
@@ -106,9 +112,18 @@ class ItemItemCosineCF:
     def seen(self) -> np.ndarray:
         """``(n_users, n_items)`` bool, read-only: whether the user has interacted with the item."""
         self._apply_pending()
-        view = self._seen.view()
-        view.flags.writeable = False
-        return view
+        seen = self._seen_offsets < 0.0
+        seen.flags.writeable = False
+        return seen
+
+    def seen_offsets(self, users: np.ndarray) -> np.ndarray:
+        """``(len(users), n_items)`` float32: ``-inf`` where the user has interacted with the item, else 0.
+
+        Added to finite scores, it ranks the seen items last, as :func:`~recgym.candidates.top_k`'s
+        ``exclude`` does with the :attr:`seen` rows.
+        """
+        self._apply_pending()
+        return self._seen_offsets[users]
 
     def user_scores(self, users: np.ndarray) -> np.ndarray:
         """Return the users' rows of ``X^T`` (summed interaction scores), shape ``(len(users), n_items)``."""
@@ -144,7 +159,7 @@ class ItemItemCosineCF:
         changed = np.unique(items)
         self._item_scores[changed] = self._user_scores[:, changed].T
         self._squared_norms[changed] = np.square(self._user_scores[:, changed].astype(np.float64)).sum(axis=0)
-        self._seen[users, items] = True
+        self._seen_offsets[users, items] = _SEEN
         self._mark_stale(items)
         self._n_applied += len(items)
 
@@ -177,7 +192,7 @@ class ItemItemCosineCF:
         self._item_scores.reshape(-1)[items * self._n_users + users] = new_float32
         # In call order, so a repeated item accumulates as it would one call at a time.
         np.add.at(self._squared_norms, items, new * new - old * old)
-        self._seen.reshape(-1)[by_user] = True
+        self._seen_offsets.reshape(-1)[by_user] = _SEEN
         self._mark_stale(items)
         self._n_applied += len(items)
 
