@@ -341,13 +341,15 @@ class ThompsonMF(BatchRecommender):
         """
         precision, shift = _rows(side.stored.precision, rows), _rows(side.stored.shift, rows)
         if gram is not None:
-            precision = precision + self.config.beta * gram
-            shift = shift + self.config.beta * rhs
+            precision = np.multiply(gram, self.config.beta) + precision  # one new array, never the stored one
+            shift = np.multiply(rhs, self.config.beta) + shift
         mean, inverse_factor = factored_mean(precision, shift)
         if relaxation != 1.0:
             old = _rows(side.mean, rows)
-            if relaxed is None:
-                mean = old + relaxation * (mean - old)
+            if relaxed is None or len(relaxed) == len(rows):
+                mean -= old
+                mean *= relaxation
+                mean += old
             else:
                 mean[relaxed] = old[relaxed] + relaxation * (mean[relaxed] - old[relaxed])
         features = self._features(mean, inverse_factor)
