@@ -99,6 +99,26 @@ def test_incremental_cf_equals_brute_force_after_every_batch():
     np.testing.assert_array_equal(cf.user_scores(np.arange(n_users)), matrix.T)
 
 
+def test_pending_calls_of_distinct_pairs_equal_one_interaction_at_a_time():
+    """Several steps' interactions held back (one call each, a pair repeating across calls, as a
+    single env's sessions add them) give exactly the statistics of adding them one by one."""
+    rng = np.random.default_rng(7)
+    n_items, n_users = 40, 9
+    batched, one_by_one = ItemItemCosineCF(n_items, n_users), ItemItemCosineCF(n_items, n_users)
+    for n_calls in (1, 1, 3, 6, 1, 4):
+        for _ in range(n_calls):
+            users = rng.choice(n_users, size=4, replace=False)
+            items = rng.integers(0, 6, size=4)  # few items: pairs repeat across calls
+            scores = rng.choice([2.0, 1.0, -2.0, -0.5], 4)
+            batched.add(items, users, scores, distinct_pairs=True)
+            for i in range(4):
+                one_by_one.add(items[i : i + 1], users[i : i + 1], scores[i : i + 1])
+        everyone = np.arange(n_users)
+        np.testing.assert_array_equal(batched.scores(everyone), one_by_one.scores(everyone))
+        np.testing.assert_array_equal(batched.seen, one_by_one.seen)
+        np.testing.assert_array_equal(batched.user_scores(everyone), one_by_one.user_scores(everyone))
+
+
 def test_cf_table_maps_outcomes_to_the_seed_scores(env_id):
     env = gym.make(env_id, **SMALL_WORLD)
     env.reset(seed=0)

@@ -101,6 +101,7 @@ class ItemItemCosineCF:
         self._pending_users = np.zeros(_MAX_PENDING, dtype=np.int64)
         self._pending_scores = np.zeros(_MAX_PENDING, dtype=np.float32)
         self._n_pending = 0
+        self._pending_calls = 0
         self._n_applied = 0
 
     @property
@@ -147,6 +148,7 @@ class ItemItemCosineCF:
             self._pending_users[start:end] = users
             self._pending_scores[start:end] = scores
             self._n_pending = end
+            self._pending_calls = 1 if start == 0 else self._pending_calls + 1
             return
         self._apply_pending()
         if distinct_pairs:
@@ -174,6 +176,9 @@ class ItemItemCosineCF:
             return
         self._n_pending = 0
         items, users, scores = self._pending_items[:n], self._pending_users[:n], self._pending_scores[:n]
+        if self._pending_calls == 1:  # one call's pairs: distinct, as the caller promised
+            self._add_distinct(items, users, scores)
+            return
         pairs = np.sort(users * self._n_items + items)
         if not np.any(pairs[1:] == pairs[:-1]):
             self._add_distinct(items, users, scores)

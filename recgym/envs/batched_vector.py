@@ -88,10 +88,11 @@ def masked_infos(values: dict[str, np.ndarray], mask: np.ndarray, into: dict[str
 
     The other entries are zero (``None`` for objects), as :func:`scatter_infos` leaves them.
     """
-    unset = ~mask
+    unset = np.flatnonzero(~mask)  # positions: cheaper than a boolean mask for each array
     for key, value in values.items():
         column = value.copy()
-        column[unset] = None if value.dtype == object else _zero(value.dtype)
+        if len(unset):
+            column[unset] = None if value.dtype == object else _zero(value.dtype)
         into[key] = column
         into[f"_{key}"] = mask.copy()
 
