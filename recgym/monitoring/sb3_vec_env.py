@@ -53,7 +53,7 @@ def _rows(infos: Mapping[str, Any], n: int, indices: list[int] | None = None) ->
     for key, value in infos.items():
         if key.startswith("_") or key in FINAL_KEYS:
             continue
-        flags = infos.get(f"_{key}")
+        flags = infos.get("_" + key)
         present = None  # every env has the key
         if flags is not None:
             flags = np.asarray(flags) if index is None else np.asarray(flags)[index]
@@ -64,12 +64,12 @@ def _rows(infos: Mapping[str, Any], n: int, indices: list[int] | None = None) ->
             present = present_of[signature]
             if present is not None and not present:
                 continue
-        if isinstance(value, Mapping):
+        if isinstance(value, np.ndarray):  # the common case first: an ABC check costs more
+            values = (value if index is None else value[index]).tolist()
+        elif isinstance(value, Mapping):
             values = _rows(value, n, indices)
-        elif index is not None:
-            values = np.asarray(value)[index].tolist()
         else:
-            values = value.tolist() if isinstance(value, np.ndarray) else value
+            values = value if index is None else np.asarray(value)[index].tolist()
         if present is None:
             for row, item in zip(rows, values):  # noqa: B905 (one value per env; strict costs a check per item)
                 row[key] = item
