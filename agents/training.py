@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,9 +75,10 @@ class StepRecord:
         Env steps of this :func:`train` call so far.
     actions, rewards, terminated, truncated : numpy.ndarray
         ``(n_envs,)`` as the env returned them.
-    infos : dict
+    infos : dict or agents.batch_of_one.LazyInfo
         The vector env's info (one array per key, with ``_key`` masks), describing this step's
-        transitions: with same-step autoreset, an ended env's row holds its ``final_info``.
+        transitions: with same-step autoreset, an ended env's row holds its ``final_info``. For a
+        single env it is a mutable mapping that batches itself when first used.
     valid : numpy.ndarray
         ``(n_envs,)`` bool: rows that were real transitions (False for ``next_step`` reset steps).
     """
@@ -88,7 +89,7 @@ class StepRecord:
     rewards: np.ndarray
     terminated: np.ndarray
     truncated: np.ndarray
-    infos: dict[str, Any]
+    infos: MutableMapping[str, Any]
     valid: np.ndarray
 
 

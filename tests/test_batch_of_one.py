@@ -1,5 +1,7 @@
 """BatchOfOne returns what a one-env SyncVectorEnv with same-step autoreset returns, step by step."""
 
+from collections.abc import Mapping
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -16,7 +18,7 @@ def _assert_same(mine, theirs, path="value"):
             _assert_same(a, b, f"{path}[{k}]")
         return
     if isinstance(theirs, dict):
-        assert isinstance(mine, dict) and mine.keys() == theirs.keys(), f"{path}: keys {mine.keys()} != {theirs.keys()}"
+        assert isinstance(mine, Mapping) and mine.keys() == theirs.keys(), f"{path}: keys {mine.keys()} != {theirs.keys()}"
         for key in theirs:
             _assert_same(mine[key], theirs[key], f"{path}[{key!r}]")
         return
@@ -69,3 +71,35 @@ def test_batch_of_one_rejects_non_envs_and_seed_lists_of_several():
     observations, _ = env.reset(seed=[5])
     reference, _ = gym.make("RecGym-ShortVideo-v0", **SMALL_WORLD).reset(seed=5)
     np.testing.assert_array_equal(observations[0], reference)
+
+
+class _ReusedArrayInfo(gym.Env):
+    """Puts one array in every info and changes it in place at the next step (what batching must not see)."""
+
+    observation_space = gym.spaces.Box(0, 10, (1,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t, self.buffer = 0, np.zeros(2)
+        return np.zeros(1, np.float32), {"t": 0}
+
+    def step(self, action):
+        self.t += 1
+        self.buffer[:] = self.t
+        return np.full(1, self.t, np.float32), 1.0, False, self.t >= 3, {"state": self.buffer, "t": self.t}
+
+
+def test_infos_are_batched_lazily_but_hold_the_values_of_their_step():
+    env = BatchOfOne(_ReusedArrayInfo())
+    env.reset(seed=0)
+    first = env.step(np.array([0]))[4]
+    env.step(np.array([0]))
+    np.testing.assert_array_equal(first["state"], [[1.0, 1.0]])  # batched at its step: an array the env reuses
+    assert first["t"].tolist() == [1] and first["_t"].tolist() == [True]
+    scalar_only = BatchOfOne(gym.make("RecGym-ShortVideo-v0", **SMALL_WORLD))
+    scalar_only.reset(seed=0)
+    infos = scalar_only.step(np.array([0]))[4]
+    infos["extra"] = 5
+    del infos["_video"]
+    assert infos["extra"] == 5 and "_video" not in infos and "video" in infos and len(infos) == len(dict(infos))
