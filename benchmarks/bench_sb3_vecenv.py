@@ -3,11 +3,17 @@
 Three measurements, each a ratio taken in the same run (rounds interleaved, medians reported):
 
 1. raw stepping with uniformly random actions (drawn beforehand from a seeded generator):
-   ``RecGymVecEnv`` over the native vector env vs ``DummyVecEnv`` of ``N`` single envs;
+   ``RecGymVecEnv`` over the native vector env vs ``DummyVecEnv`` of ``N`` single envs; the
+   native vector env stepped directly is measured in the same rounds, so that the adapter's own
+   cost per vector step (its conversion of the vector info into ``N`` info dicts) is printed too;
 2. the same with what training uses: ``make_sb3_vec_env`` (``RecordRecMetricsVector`` and
    ``VecMonitor``) vs ``DummyVecEnv`` of ``RecordRecMetrics`` single envs under ``VecMonitor``;
 3. PPO rollout collection (``PPO.collect_rollouts``: policy forward pass, stepping, buffer) on
    the envs of 2.
+
+Each ratio is given from wall-clock time and from the CPU time of the process: on a machine that
+other jobs load, the CPU-time ratio varies less from round to round (both sides are single-threaded
+here, so it also measures the work done).
 
 Every env has the default world (200 users, 3,000 videos). BLAS and torch run on one thread on
 both sides (on a loaded 2-core machine multi-threaded OpenBLAS spins on the CF products instead
@@ -36,6 +42,9 @@ from recgym.wrappers import RecordRecMetrics
 
 ENV_ID = "RecGym-ShortVideo-v0"
 
+Rate = tuple[float, float]
+"""Env steps per second from wall-clock time and from CPU time."""
+
 
 def adapter(n: int, training: bool) -> VecEnv:
     if training:
@@ -49,31 +58,60 @@ def dummy(n: int, training: bool) -> VecEnv:
     return DummyVecEnv([lambda: gym.make(ENV_ID) for _ in range(n)])
 
 
-def stepping_rate(env: VecEnv, actions: list[np.ndarray]) -> float:
+def timed(run: Callable[[], int]) -> Rate:
+    """Env steps per second of ``run`` (which returns the env steps it took), wall-clock and CPU."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    steps = run()
+    return steps / (time.perf_counter() - wall), steps / (time.process_time() - cpu)
+
+
+def stepping_rate(env: VecEnv | gym.vector.VectorEnv, actions: list[np.ndarray]) -> Rate:
     """Env steps per second of ``env.step`` over the pre-drawn ``actions`` (one array per vector step)."""
-    began = time.perf_counter()
-    for batch in actions:
-        env.step(batch)
-    return len(actions) * env.num_envs / (time.perf_counter() - began)
+
+    def run() -> int:
+        for batch in actions:
+            env.step(batch)
+        return len(actions) * env.num_envs
+
+    return timed(run)
 
 
-def rollout_rate(env: VecEnv, n_steps: int) -> float:
+def rollout_rate(env: VecEnv, n_steps: int) -> Rate:
     """Env steps per second of one PPO rollout of ``n_steps`` vector steps (policy forward, step, buffer)."""
     model = PPO("MlpPolicy", env, n_steps=n_steps, batch_size=n_steps * env.num_envs, seed=0, device="cpu")
     _, callback = model._setup_learn(n_steps * env.num_envs, None)
-    began = time.perf_counter()
-    model.collect_rollouts(model.env, callback, model.rollout_buffer, n_rollout_steps=n_steps)
-    return n_steps * env.num_envs / (time.perf_counter() - began)
+
+    def run() -> int:
+        model.collect_rollouts(model.env, callback, model.rollout_buffer, n_rollout_steps=n_steps)
+        return n_steps * env.num_envs
+
+    return timed(run)
 
 
-def measure(name: str, rounds: int, run: Callable[[Callable[[int, bool], VecEnv]], float]) -> None:
-    ours, theirs = [], []
-    for _ in range(rounds):  # interleaved, so that load from other jobs hits both sides alike
+def ratio_text(ours: list[float], theirs: list[float]) -> str:
+    rounds = ", ".join(f"{x / y:.1f}" for x, y in zip(ours, theirs, strict=True))
+    return f"ratio {statistics.median(ours) / statistics.median(theirs):.1f}x (rounds: {rounds})"
+
+
+def measure(name: str, rounds: int, run: Callable[[Callable[[int, bool], VecEnv]], Rate],
+            native: Callable[[], Rate] | None = None, n_envs: int = 0) -> None:  # fmt: skip
+    """Print both sides' median rates and their ratios; with ``native``, also the adapter's own cost per vector step."""
+    ours, theirs, alone = [], [], []
+    for _ in range(rounds):  # interleaved, so that load from other jobs hits every side alike
         ours.append(run(adapter))
         theirs.append(run(dummy))
-    a, d = statistics.median(ours), statistics.median(theirs)
-    ratios = ", ".join(f"{x / y:.1f}" for x, y in zip(ours, theirs, strict=True))
-    print(f"{name}: adapter {a:,.0f} env-steps/s, DummyVecEnv {d:,.0f} env-steps/s, ratio {a / d:.1f}x (rounds: {ratios})")
+        if native is not None:
+            alone.append(native())
+    wall = [[rate[0] for rate in side] for side in (ours, theirs)]
+    cpu = [[rate[1] for rate in side] for side in (ours, theirs)]
+    print(f"{name}: adapter {statistics.median(wall[0]):,.0f} env-steps/s, DummyVecEnv {statistics.median(wall[1]):,.0f} "
+          f"env-steps/s, {ratio_text(*wall)}; from CPU time: {ratio_text(*cpu)}")  # fmt: skip
+    if native is not None:
+        # CPU seconds per vector step through the adapter minus those of the bare native step, round by round.
+        own = [n_envs / rate[1] - n_envs / bare[1] for rate, bare in zip(ours, alone, strict=True)]
+        print(f"   the native vector env stepped directly: {statistics.median(r[0] for r in alone):,.0f} env-steps/s "
+              f"({statistics.median(r[1] for r in alone):,.0f} from CPU time); the adapter's own CPU time per vector "
+              f"step: {1e6 * statistics.median(own):.0f} µs")  # fmt: skip
 
 
 def main() -> None:
@@ -99,8 +137,13 @@ def main() -> None:
         env.reset()
         return env
 
-    def stepping(training: bool) -> Callable[[Callable[[int, bool], VecEnv]], float]:
+    def stepping(training: bool) -> Callable[[Callable[[int, bool], VecEnv]], Rate]:
         return lambda make: stepping_rate(build(make, training), actions)
+
+    def native() -> Rate:
+        env = make_vector_env(ENV_ID, n)
+        env.reset(seed=0)
+        return stepping_rate(env, actions)
 
     with threadpool_limits(args.blas_threads):
         began = time.perf_counter()
@@ -111,7 +154,7 @@ def main() -> None:
         made_dummy = time.perf_counter() - began
         print(f"construction and first reset: adapter {made_adapter:.2f} s (one world), "
               f"DummyVecEnv {made_dummy:.2f} s ({n} worlds)")  # fmt: skip
-        measure("1. raw stepping, random actions", args.rounds, stepping(False))
+        measure("1. raw stepping, random actions", args.rounds, stepping(False), native, n)
         measure("2. raw stepping with metrics wrappers and VecMonitor", args.rounds, stepping(True))
         measure("3. PPO rollout collection (metrics wrappers, VecMonitor)", args.rounds,
                 lambda make: rollout_rate(build(make, True), args.steps))  # fmt: skip

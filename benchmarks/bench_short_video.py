@@ -6,6 +6,11 @@
 
 Run: ``python benchmarks/bench_short_video.py`` (``--quick`` for a smoke run with tiny budgets).
 Random actions from a seeded generator; wall-clock rates vary with the machine's load.
+
+BLAS runs on one thread (``--blas-threads`` changes it). A single env's retrievals use one thread
+anyway; a vector step of 256 sessions retrieves for about 35 users at once, and with two threads
+on a 2-core machine that other jobs load, OpenBLAS spins on those products instead of computing:
+the same figure then swings between about 4,000 and 170,000 user-steps/s from run to run.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import time
 
 import gymnasium as gym
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import recgym  # registers the ids
 
@@ -56,13 +62,20 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny budgets, to check the script runs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--vector-users", type=int, default=1000, help="second population of the vector benchmark")
+    parser.add_argument("--blas-threads", type=int, default=1, help="BLAS threads (default 1)")
     args = parser.parse_args()
+    with threadpool_limits(args.blas_threads):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Print every figure."""
     single_steps = 2_000 if args.quick else 10_000
     vector_steps = 20 if args.quick else 400
     logged_target = 20_000 if args.quick else 200_000
 
     rng = np.random.default_rng(args.seed)
-    print(f"recgym {recgym.__version__}, numpy {np.__version__}, gymnasium {gym.__version__}")
+    print(f"recgym {recgym.__version__}, numpy {np.__version__}, gymnasium {gym.__version__}, BLAS threads {args.blas_threads}")
 
     env = gym.make(ENV_ID)
     env.reset(seed=args.seed)
