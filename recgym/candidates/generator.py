@@ -158,8 +158,9 @@ class Slates:
 
 
 _FEW_SLOTS = 16
-"""Below this many slots (a single env has one), slates are built with the operations that cost least on tiny
-arrays: from per-entry "shown" flags, and with contiguous copies of the candidates' fields (measured)."""
+"""Where tiny arrays make other operations cheaper (measured): with fewer slots in all (a single env has one),
+slates come from per-entry "shown" flags; for fewer slots in one call, the candidates are gathered and sorted
+as a contiguous field-major copy."""
 
 
 class CandidateGenerator:
