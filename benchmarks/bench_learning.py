@@ -19,7 +19,7 @@ Three parts, each run once per seed:
     ``--eval-periods`` periods of the same world. Target: DDPG's regret >= 50 % below random's.
     Also printed: distinct items served per period, which tells whether the actor personalises.
 
-Run: ``python benchmarks/bench_learning.py`` (all parts, 3 seeds; about an hour on 2 cores), or
+Run: ``python benchmarks/bench_learning.py`` (all parts, 3 seeds; about 25 minutes on 2 cores), or
 ``--parts short_video --seeds 0 1 2``, or ``--quick`` for a smoke run. ``--plot PATH`` draws the
 DQN learning curves (periodic greedy evaluation) of the short-video parts; ``--csv PATH`` saves
 every figure. Torch runs on one thread; all draws come from the seeds.
@@ -45,6 +45,8 @@ from agents.dqn import DQN, DQNConfig
 from agents.oracle import ShortVideoOracle
 from agents.ratings_baselines import PopulationBestPolicy, RandomActionPolicy
 from agents.training import evaluate, make_vector_env, train
+from recgym.data.files import write_new_file
+from recgym.data.tables import save_frame
 
 SHORT_VIDEO_PARTS = {"short_video": "RecGym-ShortVideo-v0", "fatigue": "RecGym-ShortVideoFatigue-v0"}
 EVAL_SEED_BASE = 10_000  # evaluation worlds never coincide with a training seed
@@ -139,7 +141,11 @@ def ddpg_part(seed: int, periods: int, eval_periods: int) -> dict[str, float]:
 
 
 def plot_curves(
-    curves: dict[str, list[list[tuple[int, float]]]], baselines: dict[str, dict[str, float]], episodes: int, path: Path
+    curves: dict[str, list[list[tuple[int, float]]]],
+    baselines: dict[str, dict[str, float]],
+    episodes: int,
+    path: Path,
+    overwrite: bool = False,
 ) -> None:
     """One panel per env id: each seed's DQN evaluation curve (thin), their mean (thick), and the baselines' returns."""
     import matplotlib
@@ -168,7 +174,7 @@ def plot_curves(
         fontsize=9,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    write_new_file(path, lambda temporary: fig.savefig(temporary, dpi=110, format="png"), overwrite=overwrite)
     plt.close(fig)
 
 
@@ -185,7 +191,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="tiny budgets, to check the script runs")
     parser.add_argument("--plot", type=Path, help="PNG of the DQN learning curves (needs --curve-every)")
     parser.add_argument("--csv", type=Path, help="save the per-seed figures here")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing --plot / --csv files")
     args = parser.parse_args(argv)
+    for option in ("plot", "csv"):
+        path = getattr(args, option)
+        if path is not None and path.exists() and not args.overwrite:
+            parser.error(f"--{option} {str(path)!r} already exists; choose another path or pass --overwrite")
+    if args.plot is not None and not args.curve_every:
+        parser.error("--plot draws the learning curves: it needs --curve-every N (env steps between evaluations)")
     if args.quick:
         args.steps, args.eval_worlds, args.eval_episodes, args.periods, args.eval_periods = 3_000, 1, 50, 25, 2
         args.curve_every = args.curve_every and 1_000
@@ -235,9 +248,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"  DQN / greedy = {means['dqn'] / means['greedy']:.3f} (target >= 1.10 on Fatigue)")
         print(f"  DQN / rotation = {means['dqn'] / means['rotation']:.3f}")
     if args.csv:
-        table.to_csv(args.csv, index=False)
-    if args.plot and curves and args.curve_every:
-        plot_curves(curves, baselines, args.eval_episodes, args.plot)
+        save_frame(table, args.csv, overwrite=args.overwrite, format="csv")
+    if args.plot and curves:
+        plot_curves(curves, baselines, args.eval_episodes, args.plot, args.overwrite)
         print(f"learning curves: {args.plot}")
 
 
