@@ -40,6 +40,9 @@ def require_pyspark() -> Any:
 def spark_session(master: str | None = None, app_name: str = "recgym") -> Any:
     """The running Spark session, or a new one on ``master`` (default ``local[2]``).
 
+    A process runs one Spark session at a time: asking for another master while one runs raises
+    ``ValueError``.
+
     Parameters
     ----------
     master : str, optional
@@ -69,9 +72,16 @@ def spark_session(master: str | None = None, app_name: str = "recgym") -> Any:
         os.environ.setdefault("SPARK_LOCAL_IP", LOOPBACK)
         builder = builder.config("spark.driver.bindAddress", LOOPBACK).config("spark.driver.host", LOOPBACK)
     try:
-        return builder.getOrCreate()
+        session = builder.getOrCreate()
     except Exception as error:  # the JVM did not start: no Java, or the master is unreachable
         raise RuntimeError(f"could not start a Spark session on master {master!r} (is Java 17 on PATH?): {error}") from error
+    running = session.sparkContext.master
+    if running != master:  # getOrCreate hands back a session that was already running, whatever master was asked
+        raise ValueError(
+            f"a Spark session on master {running!r} is already running in this process, so master {master!r} cannot be "
+            "used; stop it first (session.stop()) or ask for the same master"
+        )
+    return session
 
 
 def _factor_matrix(frame: pd.DataFrame, n: int, rank: int) -> np.ndarray:

@@ -62,3 +62,11 @@ def test_spark_backend_recommends_from_its_fitted_factors(spark):
     scores = agent.factors.user_factors @ agent.factors.item_factors.T
     assert frame["item"].tolist() == np.argmax(scores, axis=1).tolist()
     np.testing.assert_allclose(frame["predicted_rating"], scores.max(axis=1))
+
+
+def test_asking_for_another_master_while_a_session_runs_is_refused(spark):
+    from agents.spark_als import spark_session
+
+    assert spark_session("local[2]") is spark  # the running session, shared
+    with pytest.raises(ValueError, match=r"already running.*local\[1\]"):
+        spark_session("local[1]")
