@@ -66,6 +66,7 @@ import gymnasium as gym
 import numpy as np
 import stable_baselines3
 import torch
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 import recgym  # registers the ids
@@ -251,6 +252,7 @@ def run_sb3(setting: Setting, n_envs: int, steps: int, seed: int) -> Run:
         device="cpu",
         verbose=0,
     )
+    model.set_logger(Logger(folder=None, output_formats=[]))  # no output (and no SB3-<time> folder in the temp dir)
     with Clock() as clock:
         model.learn(total_timesteps=steps)
     env.close()

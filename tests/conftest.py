@@ -19,6 +19,13 @@ from helpers import ENV_IDS, SMALL_WORLD  # noqa: E402
 import recgym  # noqa: E402, F401  (registers the ids)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _sb3_logs_in_a_temporary_directory(tmp_path_factory):
+    """SB3 models trained without a logger make an empty ``SB3-<time>`` folder in the system's temp directory
+    at every ``learn()``; pointing ``SB3_LOGDIR`` at one pytest directory keeps the suite from littering."""
+    os.environ.setdefault("SB3_LOGDIR", str(tmp_path_factory.mktemp("sb3_logs")))
+
+
 @pytest.fixture(params=ENV_IDS)
 def env_id(request):
     return request.param
