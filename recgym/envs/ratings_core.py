@@ -296,6 +296,9 @@ class RatingsCore:
         """Every rating so far (history first) with its regret, as a DataFrame."""
         if self.simulator is None:
             raise RuntimeError("no world yet: call reset() first")
+        if not self.config.log_interactions:
+            raise RuntimeError("this env keeps no interaction log (log_interactions=False: only the history is kept); "
+                               "make it with log_interactions=True, the default, to read one")
         return pd.DataFrame(self.simulator.log.columns())
 
 

@@ -223,6 +223,9 @@ class ShortVideoCore:
         """The whole interaction log (history first) as a DataFrame with the seed's columns."""
         if self.simulator is None:
             raise RuntimeError("no world yet: call reset() first")
+        if not self.config.log_interactions:
+            raise RuntimeError("this env keeps no interaction log (log_interactions=False: only the history is kept); "
+                               "make it with log_interactions=True, the default, to read one")
         sim = self.simulator
         return interaction_frame(
             sim.log.columns(),

@@ -82,6 +82,11 @@ class RatingsConfig:
     chunk_bytes : int
         Memory bound of one block of the best-item search (64 MiB): the users × items rating
         matrix is never materialised beyond it.
+    log_interactions : bool
+        Record every simulated rating in the interaction log (``True``). ``False`` keeps only the
+        ``n_history`` historical rows, so memory stays flat over any number of steps (the log grows
+        by about 100 bytes per rating otherwise); ``interaction_log()`` then raises. Nothing else
+        changes: the same seed gives the same trajectory either way.
     """
 
     n_users: int | None = None
@@ -102,6 +107,7 @@ class RatingsConfig:
     embedding_dim: int = 16
     embedding_noise: float = 0.1
     chunk_bytes: int = 64 * 2**20
+    log_interactions: bool = True
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -142,6 +148,8 @@ class RatingsConfig:
         set_(self, "embedding_dim", check_int("embedding_dim", self.embedding_dim, minimum=1))
         set_(self, "embedding_noise", check_real("embedding_noise", self.embedding_noise, minimum=0.0))
         set_(self, "chunk_bytes", check_int("chunk_bytes", self.chunk_bytes, minimum=1024))
+        if not isinstance(self.log_interactions, bool):
+            raise ValueError(f"log_interactions must be True or False, got {self.log_interactions!r}")
 
     @staticmethod
     def _resolved_size(name: str, value: Any, array: np.ndarray | None, axis: int, default: int, source: str) -> int:

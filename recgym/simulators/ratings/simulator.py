@@ -93,12 +93,15 @@ class RatingsSimulator:
         self.n_ratings = np.zeros(n_users, dtype=np.int64)
         self.consumed = np.zeros((n_users, n_items), dtype=bool) if track_consumed else None
         self.log = ColumnLog(LOG_COLUMNS, initial_capacity=max(1024, n_users * (config.n_history + 1)))
+        self._logging = True
         self.period = -1
         self._order = np.empty(0, dtype=np.int64)
         self._noise = np.empty(0, dtype=np.float64)
         self._cursor = 0
         if config.n_history:
             self._draw_history(rng)
+        # The history is always logged (it is fixed in size, and what a client is given at reset).
+        self._logging = config.log_interactions
 
     # ------------------------------------------------------------------ world
     def _initial(self, given: np.ndarray | None, n: int, n_features: int, rng: np.random.Generator) -> np.ndarray:
@@ -251,19 +254,20 @@ class RatingsSimulator:
         self.n_ratings[users] += 1
         if self.consumed is not None:
             self.consumed[users, items] = True
-        self.log.append(
-            {
-                "period": period,
-                "user": users,
-                "item": items,
-                "user_uid": self.user_uid[users],
-                "item_uid": self.item_uid[items],
-                "rating": ratings,
-                "mean_rating": means,
-                "best_mean_rating": best_means,
-                "regret": regrets,
-            }
-        )
+        if self._logging:
+            self.log.append(
+                {
+                    "period": period,
+                    "user": users,
+                    "item": items,
+                    "user_uid": self.user_uid[users],
+                    "item_uid": self.item_uid[items],
+                    "rating": ratings,
+                    "mean_rating": means,
+                    "best_mean_rating": best_means,
+                    "regret": regrets,
+                }
+            )
         return RatingResult(ratings, means, best_means, regrets)
 
     # ------------------------------------------------------------------ ground truth (evaluation only)

@@ -87,6 +87,11 @@ class ShortVideoConfig:
         In-session mood (0 disables it): added to the continuation probability of every later
         video in the session after a like or a skip (the seed's +0.05 and -0.3); mood stays
         within [-1, 1].
+    log_interactions : bool
+        Record every simulated interaction in the interaction log (``True``). ``False`` keeps only
+        the historical rows, so memory stays flat over any number of steps (the log grows by about
+        80 bytes per step otherwise); ``interaction_log()`` then raises. Nothing else changes: the
+        same seed gives the same trajectory either way.
     """
 
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
@@ -114,6 +119,7 @@ class ShortVideoConfig:
     boredom_decay: float = 0.5
     like_mood_shift: float = 0.0
     skip_mood_shift: float = 0.0
+    log_interactions: bool = True
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -152,6 +158,8 @@ class ShortVideoConfig:
         set_(self, "boredom_decay", check_real("boredom_decay", self.boredom_decay, minimum=0.0, maximum=1.0))
         set_(self, "like_mood_shift", check_real("like_mood_shift", self.like_mood_shift, minimum=-1.0, maximum=1.0))
         set_(self, "skip_mood_shift", check_real("skip_mood_shift", self.skip_mood_shift, minimum=-1.0, maximum=1.0))
+        if not isinstance(self.log_interactions, bool):
+            raise ValueError(f"log_interactions must be True or False, got {self.log_interactions!r}")
 
     def _checked_location_effects(self) -> dict[tuple[str, str], float]:
         if self.location_effects is None:

@@ -266,17 +266,18 @@ class ShortVideoSimulator:
         # Every counter of the stepped sessions in one (n, columns) block: gathered once, updated, written back.
         rows = slot_rows(slots, self.n_slots)
         counters = state.counters[rows]
-        self.log.append(
-            {
-                "user_id": users,
-                "vid_id": videos,
-                "session_id": state.session_id[slots],
-                "time_step": counters[:, STEPS],
-                "action": outcomes,
-                "watch_seconds": seconds,
-                "position": positions,
-            }
-        )
+        if self.config.log_interactions:
+            self.log.append(
+                {
+                    "user_id": users,
+                    "vid_id": videos,
+                    "session_id": state.session_id[slots],
+                    "time_step": counters[:, STEPS],
+                    "action": outcomes,
+                    "watch_seconds": seconds,
+                    "position": positions,
+                }
+            )
         last_category, last_outcome = state.last_category_column, state.last_outcome_column
         # A new category restarts the streak: the increment below adds one to it either way.
         counters[:, STREAK] = counters[:, STREAK] * (categories == counters[:, last_category])
