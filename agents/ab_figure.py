@@ -63,8 +63,13 @@ def plot_ab_timeline(timeline: pd.DataFrame, metrics: Sequence[str], path: str |
         arms_ax.set_title(f"{metric} per arm, cumulative (bands: pointwise {level} CI)", fontsize=9)
         arms_ax.legend(fontsize=8, frameon=False)
         difference_ax.plot(x, rows["difference"], color="C2", linewidth=1.8, label="B − A")
-        difference_ax.fill_between(x, rows["cs_low"], rows["cs_high"], color="C2", alpha=0.2, linewidth=0,
+        empty = rows["cs_empty"].astype(bool).to_numpy() if "cs_empty" in rows else np.zeros(len(rows), dtype=bool)
+        difference_ax.fill_between(x, rows["cs_low"], rows["cs_high"], where=~empty, color="C2", alpha=0.2, linewidth=0,
                                    label=f"{level} confidence sequence (valid at every look)")
+        if empty.any():
+            # An empty intersection has no band to draw: mark where it began (see SequentialResult.empty).
+            difference_ax.axvline(x.iloc[int(np.argmax(empty))], color="C4", linewidth=1.0, linestyle="-.",
+                                  label="confidence sequence empty from here (looks disagree)")
         difference_ax.axhline(0.0, color="0.3", linewidth=0.8, linestyle="--")
         rejected = rows[rows["always_valid_p"] <= alpha]
         if len(rejected):

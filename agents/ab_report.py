@@ -9,9 +9,15 @@ Users are the unit of every test, because users (not impressions) were randomise
 - **means** (``session_return``, ``watch_seconds``, ``rating``, ``regret`` ...) are each user's
   own average (per session or per impression), compared with Welch's t-test.
 
-The timeline re-computes every metric on the visits completed by each of ``checkpoints``
-evenly spaced points of the traffic and runs the mSPRT (:mod:`recgym.ab.sequential`) over them;
-its mixing scale ``τ`` is ``tau_sd`` times a user's standard deviation estimated at that look.
+The timeline re-computes every metric at ``checkpoints`` looks and runs the mSPRT
+(:mod:`recgym.ab.sequential`) over them; its mixing scale ``τ`` is ``tau_sd`` times a user's
+standard deviation estimated at that look. Look ``k`` analyses the first ``m_k`` visits **in the
+order they started**, taken once all of them have ended. It does not analyse the visits that have
+ended by some time: short sessions end first, so that sample over-represents them, and the more
+so the earlier the look; where the arms' session lengths differ (a DQN's are longer than random's),
+the early estimates of both arms and their difference would be biased, and a confidence sequence
+built on them could exclude the truth. Which visits start first does not depend on their outcome,
+so every look is an unbiased sample of the experiment's visits.
 """
 
 from __future__ import annotations
@@ -114,12 +120,17 @@ def _unit_sd(result: Comparison) -> float:
 
 def timeline(visits: pd.DataFrame, columns: Sequence[str], metrics: Sequence[Metric], *, checkpoints: int = 40,
              alpha: float = 0.05, tau_sd: float = 0.1) -> pd.DataFrame:
-    """Every metric at ``checkpoints`` evenly spaced points of the traffic, with the mSPRT over the looks.
+    """Every metric at ``checkpoints`` looks, each on the first visits to start, with the mSPRT over the looks.
+
+    Look ``k`` holds the first ``m_k`` visits in order of starting (``m_k`` evenly spaced, the last
+    look every visit), so that no visit is in or out of a look because of its outcome (see the
+    module docstring); it can be taken at the env step at which the last of them ended (``step``).
 
     Parameters
     ----------
     visits : pandas.DataFrame
-        :attr:`agents.ab_traffic.Traffic.visits` (in order of completion).
+        :attr:`agents.ab_traffic.Traffic.visits`: ``visit`` (order of starting), ``end_step``,
+        ``user``, ``arm`` and ``columns``, in any row order.
     columns : sequence of str
         The summed columns of the visits.
     metrics : sequence of Metric
@@ -132,17 +143,26 @@ def timeline(visits: pd.DataFrame, columns: Sequence[str], metrics: Sequence[Met
     Returns
     -------
     pandas.DataFrame
-        Per look and metric: ``look``, ``visits``, ``users_a``, ``users_b``, ``metric``,
+        Per look and metric: ``look``, ``visits`` (the first ``visits`` to start), ``step`` (the
+        env step by which all of them had ended), ``users_a``, ``users_b``, ``metric``,
         ``estimate_a``, ``se_a``, ``estimate_b``, ``se_b``, ``difference``, ``se``, and (once each
-        arm has :data:`MIN_USERS_PER_LOOK` users) ``tau``, ``always_valid_p``, ``cs_low``, ``cs_high``.
+        arm has :data:`MIN_USERS_PER_LOOK` users) ``tau``, ``always_valid_p``, ``cs_low``,
+        ``cs_high`` and ``cs_empty`` (the confidence sequence's running intersection is empty: see
+        :attr:`recgym.ab.sequential.SequentialResult.empty`).
     """
-    ends = np.unique(np.linspace(0, len(visits), checkpoints + 1)[1:].round().astype(np.int64))
+    started = visits.sort_values("visit", kind="stable")
+    if not (started["visit"].to_numpy() == np.arange(len(started))).all():
+        raise ValueError("visits must be numbered 0, 1, ... in the order they started (column 'visit')")
+    # The first m visits to start have all ended by the latest of their end steps.
+    ready = np.maximum.accumulate(started["end_step"].to_numpy())
+    ends = np.unique(np.linspace(0, len(started), checkpoints + 1)[1:].round().astype(np.int64))
     rows = []
     for look, end in enumerate(ends):
-        users = user_table(visits.iloc[:end], columns)
+        users = user_table(started.iloc[:end], columns)
         n_a, n_b = int((users["arm"] == 0).sum()), int((users["arm"] == 1).sum())
         for metric in metrics:
-            row = {"look": look, "visits": int(end), "users_a": n_a, "users_b": n_b, "metric": metric.name}
+            row = {"look": look, "visits": int(end), "step": int(ready[end - 1]), "users_a": n_a, "users_b": n_b,
+                   "metric": metric.name}
             if min(n_a, n_b) >= 2:
                 result = compare(users, metric, alpha=alpha)
                 row |= {"estimate_a": result.estimate_a, "se_a": result.se_a, "estimate_b": result.estimate_b,
@@ -154,6 +174,7 @@ def timeline(visits: pd.DataFrame, columns: Sequence[str], metrics: Sequence[Met
         if column not in frame:
             frame[column] = np.nan
     frame[["always_valid_p", "cs_low", "cs_high"]] = np.nan
+    frame["cs_empty"] = False
     for metric in metrics:
         rows_of = frame.index[(frame["metric"] == metric.name) & (frame[["users_a", "users_b"]].min(axis=1) >= MIN_USERS_PER_LOOK)
                               & (frame["se"] > 0) & (frame["tau"] > 0)]
@@ -163,20 +184,32 @@ def timeline(visits: pd.DataFrame, columns: Sequence[str], metrics: Sequence[Met
             frame.loc[rows_of, "always_valid_p"] = result.p_values
             frame.loc[rows_of, "cs_low"] = result.ci_low
             frame.loc[rows_of, "cs_high"] = result.ci_high
+            frame.loc[rows_of, "cs_empty"] = result.empty
     return frame
 
 
+def _first_users(looks: pd.DataFrame) -> int | None:
+    """Users (both arms) at the first of ``looks``, or None if there is none."""
+    return int(looks["users_a"].iloc[0] + looks["users_b"].iloc[0]) if len(looks) else None
+
+
 def report_table(comparisons: Sequence[Comparison], timeline_frame: pd.DataFrame, metrics: Sequence[Metric]) -> pd.DataFrame:
-    """One row per metric: the fixed-horizon comparison, and the mSPRT's always-valid p-value at the last look."""
+    """One row per metric: the fixed-horizon comparison, and the mSPRT at the last look.
+
+    The mSPRT's columns: ``always_valid_p``, ``sequential_significant``, ``sequential_first_users``
+    (users at the first look that rejected, or None) and ``sequential_empty_users`` (users at the
+    first look at which the confidence sequence was empty, or None: see :func:`format_report`).
+    """
     rows = []
     descriptions = {metric.name: metric.description for metric in metrics}
     for result in comparisons:
         of_metric = timeline_frame[timeline_frame["metric"] == result.metric]
         final = of_metric["always_valid_p"].iloc[-1] if len(of_metric) else math.nan
-        rejected = of_metric[of_metric["always_valid_p"] <= result.alpha]
-        first = int(rejected["users_a"].iloc[0] + rejected["users_b"].iloc[0]) if len(rejected) else None
+        first = _first_users(of_metric[of_metric["always_valid_p"] <= result.alpha])
+        empty = _first_users(of_metric[of_metric["cs_empty"].astype(bool)]) if "cs_empty" in of_metric else None
         rows.append({**result.as_dict(), "always_valid_p": float(final), "sequential_significant": bool(final <= result.alpha),
-                     "sequential_first_users": first, "description": descriptions[result.metric]})
+                     "sequential_first_users": first, "sequential_empty_users": empty,
+                     "description": descriptions[result.metric]})
     return pd.DataFrame(rows)
 
 
@@ -202,7 +235,11 @@ def _p(value: float) -> str:
 
 
 def format_report(table: pd.DataFrame) -> str:
-    """The report as aligned text: each arm's value, the difference and relative lift with intervals, both p-values."""
+    """The report as aligned text: each arm's value, the difference and relative lift with intervals, both p-values.
+
+    A metric whose confidence sequence became empty gets a warning line under the table: its looks
+    disagree more than chance allows, so its sequential result is not to be trusted.
+    """
     level = f"{1 - table['alpha'].iloc[0]:.0%}" if len(table) else ""
     shown = pd.DataFrame(
         {
@@ -219,4 +256,11 @@ def format_report(table: pd.DataFrame) -> str:
             "test": table["method"],
         }
     )
-    return shown.to_string(index=False)
+    lines = [shown.to_string(index=False)]
+    if "sequential_empty_users" in table:
+        for metric, users in zip(table["metric"], table["sequential_empty_users"], strict=True):
+            if users is not None and not pd.isna(users):
+                lines.append(f"warning: the confidence sequence of {metric} is empty from {int(users):,} users on: no single "
+                             "difference fits every look (the effect changed during the experiment, or the looks are biased); "
+                             "do not trust its always-valid p-value")
+    return "\n".join(lines)

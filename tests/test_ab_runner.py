@@ -115,6 +115,16 @@ def test_run_ab_test_writes_every_file_and_detects_the_oracle(oracle_run):
     assert result.timeline["look"].nunique() == 8
 
 
+def test_each_look_of_the_timeline_is_the_first_sessions_to_start(oracle_run):
+    visits, frame = oracle_run.visits, oracle_run.timeline
+    assert frame["visits"].max() == len(visits) == 300
+    for _, look in frame[frame["metric"] == "ctr"].iterrows():
+        first = visits[visits["visit"] < look["visits"]]
+        users = first.groupby("user")["arm"].first()
+        assert (look["users_a"], look["users_b"]) == ((users == 0).sum(), (users == 1).sum())
+        assert look["step"] == first["end_step"].max()
+
+
 def test_an_existing_run_is_never_overwritten(oracle_run):
     with pytest.raises(RunExistsError):
         run_ab_test("random", "greedy", SHORT_VIDEO, 60, num_envs=8, logdir=oracle_run.run_dir.parent, run_name="oracle")
@@ -222,6 +232,11 @@ def test_examples_run(tmp_path, monkeypatch, capsys):
     runpy.run_path(str(examples / "ab_test_dqn_vs_random.py"), run_name="__main__")
     out = capsys.readouterr().out
     assert "users per arm for 90% power" in out and "power ctr" in out and figure.is_file()
+    # An existing --figure is refused before anything runs, unless --overwrite.
+    runs = set(tmp_path.iterdir())
+    with pytest.raises(SystemExit) as error:
+        runpy.run_path(str(examples / "ab_test_dqn_vs_random.py"), run_name="__main__")
+    assert error.value.code == 2 and "--overwrite" in capsys.readouterr().err and set(tmp_path.iterdir()) == runs
     monkeypatch.setattr("sys.argv", ["ab_error_rates.py", "--experiments", "20"])
     runpy.run_path(str(examples / "ab_error_rates.py"), run_name="__main__")
     out = capsys.readouterr().out

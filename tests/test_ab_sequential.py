@@ -68,6 +68,15 @@ def test_statistic_matches_the_closed_form_and_its_inverse_is_the_sequence():
     assert log_mixture_likelihood_ratio([edge], [v], tau)[0] == pytest.approx(math.log(20.0))
 
 
+def test_an_empty_confidence_sequence_is_flagged_from_the_look_it_empties():
+    # Half-width about 0.037 at every look: the looks at 0 and at 1 cannot both hold one difference.
+    result = sequential_test([0.0, 0.01, 1.0, 1.0], [1e-4] * 4, tau=0.01)
+    assert result.empty.tolist() == [False, False, True, True] and result.first_empty == 2
+    assert (result.ci_low[2:] > result.ci_high[2:]).all()
+    consistent = sequential_test([0.0, 0.01, 0.02, 0.0], [1e-4] * 4, tau=0.01)
+    assert not consistent.empty.any() and consistent.first_empty is None
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

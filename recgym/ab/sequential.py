@@ -16,8 +16,13 @@ often one looks. Inverting the test gives a **confidence sequence**: at every lo
     d ± √(V (V + τ²) / τ² · (2 log(1/α) + log((V + τ²) / V)))
 
 covers the true difference at all looks simultaneously with probability ``1 − α``; its running
-intersection is reported. The test is two-sided. With estimated variances (plug-in ``V``) it is
-valid asymptotically; tests check the false-positive rate under repeated looks by simulation.
+intersection is reported. If that intersection is ever empty, no single difference is consistent
+with every look: an event of probability at most ``α`` when the model holds, and more often a sign
+that it does not (the effect drifted during the experiment, or the looks are biased samples, such
+as early looks that count only the sessions that ended first). :attr:`SequentialResult.empty`
+flags it; the bounds are then kept as computed (``low > high``) for inspection. The test is
+two-sided. With estimated variances (plug-in ``V``) it is valid asymptotically; tests check the
+false-positive rate under repeated looks by simulation.
 
 ``τ`` is the scale of effects one expects: the test is most powerful for differences near it.
 The price of continuous monitoring is power: at the fixed horizon's sample size the mSPRT
@@ -44,7 +49,8 @@ class SequentialResult:
     p_values : numpy.ndarray
         Always-valid p-values (non-increasing).
     ci_low, ci_high : numpy.ndarray
-        The confidence sequence (running intersection; it only narrows).
+        The confidence sequence (running intersection; it only narrows). Where :attr:`empty`,
+        ``ci_low > ci_high``.
     rejected : numpy.ndarray
         bool: ``p_values <= alpha`` (once True, it stays True).
     alpha : float
@@ -58,6 +64,23 @@ class SequentialResult:
     rejected: np.ndarray
     alpha: float
     tau: np.ndarray
+
+    @property
+    def empty(self) -> np.ndarray:
+        """Per look, whether the running intersection is empty (``ci_low > ci_high``; once True, it stays True).
+
+        No difference is consistent with all the looks so far. Under the model this happens with
+        probability at most ``alpha`` (it implies a rejection); otherwise it says the model is wrong:
+        the effect changed between looks or the looks are not unbiased samples. Either way the
+        sequence no longer says where the difference is.
+        """
+        return self.ci_low > self.ci_high
+
+    @property
+    def first_empty(self) -> int | None:
+        """Index of the first look at which the confidence sequence was empty, or None."""
+        hits = np.flatnonzero(self.empty)
+        return int(hits[0]) if len(hits) else None
 
     @property
     def first_rejection(self) -> int | None:
