@@ -88,8 +88,8 @@ class DQNConfig:
 
     The defaults were tuned on ``RecGym-ShortVideo-v0`` (50,000 env steps on a 16-env vector env,
     evaluated greedily on fresh worlds): the per-candidate Q head with a wide part of categorical
-    crosses and weight decay on the deep part (without them the greedy policy picked the candidate
-    with the best expected reward in 83-88 % of steps; with both, in 91-97 % over three seeds: the crosses hold
+    crosses and weight decay on the deep part (without them the greedy policy picked a candidate
+    with the slate's best expected reward in 83-88 % of steps; with both, in 91-97 % over three seeds: the crosses hold
     the category-by-location and category-by-interest effects, and the decay keeps the deep part
     from fitting reward noise through the candidates' numeric fields), MSE rather than Huber loss (with
     rewards in [-2, 2], Huber's clipped gradient pulls the estimates toward the median outcome),
