@@ -76,6 +76,8 @@ def test_serve_command_serves_the_protocol_and_stops_cleanly_on_ctrl_c():
         (["serve", "--env", "RecGym-Ratings-v0", "--max-body-bytes", "10"], "max_body_bytes must be >= 1024, got 10"),
         (["serve", "--env", "RecGym-Ratings-v0", "--env-kwargs", '{"n_users": -1}'], "n_users must be >= 1, got -1"),
         (["serve", "--env", "RecGym-Ratings-v0", "--env-kwargs", "[1]"], "must be a JSON object"),
+        (["serve", "--env", "RecGym-ShortVideo-v0", "--env-kwargs", '{"log_interactions": true}'],
+         "env_kwargs['log_interactions'] must be False or left out"),
         (["serve", "--env", "RecGym-Ratings-v0", "--host", "192.0.2.1"], "cannot listen on --host 192.0.2.1 --port 8000"),
     ],
 )

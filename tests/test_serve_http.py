@@ -197,6 +197,8 @@ def test_spaces_openapi_and_health(servers):
         schema = http.get("/openapi.json").json()
         for path in ("/sessions", "/sessions/{client_id}/reset", "/sessions/{client_id}/step", "/reset", "/predict"):
             assert path in schema["paths"]
+        score, = (p["schema"] for p in schema["paths"]["/predict"]["get"]["parameters"] if p["name"] == "predicted_score")
+        assert (score["minimum"], score["maximum"]) == (-1e6, 1e6)
         health = http.get("/health").json()
         assert health["status"] == "ok" and health["max_clients"] == 64
 
@@ -303,6 +305,8 @@ def test_hostile_protocol_requests_get_4xx(servers):
             ("/predict", {"user_id": "carol", "predicted_score": "-inf"}, 422),
             ("/predict", {"user_id": "carol", "predicted_score": "1e999"}, 422),
             ("/predict", {"user_id": "carol", "predicted_score": "0x10"}, 422),
+            ("/predict", {"user_id": "carol", "predicted_score": "1e200"}, 422),  # finite, but its square is not
+            ("/predict", {"user_id": "carol", "predicted_score": "-1000000.5"}, 422),
             ("/predict", {"user_id": "nobody", "predicted_score": "1"}, 404),
             ("/predict", {"user_id": "", "predicted_score": "1"}, 422),
             ("/predict", {"user_id": "c" * 129, "predicted_score": "1"}, 422),
@@ -320,6 +324,13 @@ def test_hostile_protocol_requests_get_4xx(servers):
             assert answer.json()["detail"]
         message = http.get("/predict", params={"user_id": "carol", "predicted_score": "abc"}).json()["detail"]
         assert message.startswith("query parameter 'predicted_score': Input should be a valid number")
+        message = http.get("/predict", params={"user_id": "carol", "predicted_score": "1e200"}).json()["detail"]
+        assert message == "predicted_score must lie within [-1e+06, 1e+06], got 1e+200"
+        # The largest scores allowed keep the score finite (strict JSON): no session can be made to fail /score.
+        for extreme in ("1e6", "-1e6"):
+            assert http.get("/predict", params={"user_id": "carol", "predicted_score": extreme}).status_code == 200
+        score = http.get("/score", params={"user_id": "carol"})
+        assert score.status_code == 200 and score.json()["predictions"] == 2 and 9.9e5 < score.json()["rmse"] < 1.01e6
         assert http.get("/predict", params=[("user_id", "carol"), ("predicted_score", "1"), ("predicted_score", "2")]
                         ).status_code in (200, 422)
         answer = http.get("/predict", params={"user_id": "carol", "predicted_score": "2.5"})

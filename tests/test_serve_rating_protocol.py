@@ -89,5 +89,9 @@ def test_bad_use_raises_clear_errors():
     for bad in (float("nan"), float("inf"), "1.0", None, True):
         with pytest.raises(ValueError, match="predicted_score must be a finite real number"):
             protocol.predict(bad)
+    for bad in (1e200, -1e6 - 1, 2e6):
+        with pytest.raises(ValueError, match=r"predicted_score must lie within \[-1e\+06, 1e\+06\], got "):
+            protocol.predict(bad)
+    assert protocol.score()["predictions"] == 0  # refused predictions serve no pair
     with pytest.raises(ValueError, match="needs a RecGym-Ratings-v0 env"):
         RatingProtocol(gym.make("RecGym-RatingsEmbedding-v0", **WORLD))

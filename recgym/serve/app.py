@@ -11,13 +11,20 @@ Two APIs share the app:
   ``GET /score?user_id=X`` for the prediction error so far.
 
 Env calls are CPU-bound and an env is not thread-safe, so each session has a lock and one client's
-requests run one after the other. Short calls (a step, a prediction: 50-150 us of env work) run on
-the event loop itself when their session is free: that is cheaper than handing them to a worker
-thread, and worker threads would contend with the loop for the GIL. Calls that draw a world (a
-seeded reset, a new session, the protocol's ``/reset``: milliseconds to tens of milliseconds) run
-in FastAPI's thread pool, so they never stall other clients (``benchmarks/bench_serve.py`` measures
-the loop's responsiveness with ``/health``). Every malformed request gets a 4xx answer
-``{"detail": "what is wrong"}``; the OpenAPI schema is at ``/openapi.json``.
+requests run one after the other. Cheap calls (a step, a prediction, an unseeded reset: 30-200 us
+of env work on the default worlds) run on the event loop itself when their session is free: that is
+cheaper than handing them to a worker thread, and worker threads would contend with the loop for the
+GIL. Calls that draw a world (a seeded reset, a new session, the protocol's ``/reset``), a rating
+env's step that starts a changing period, and any kind of call measured to take over 1 ms of CPU in
+this server's world run in FastAPI's thread pool, so they never stall other clients (see
+``recgym.serve.scheduling``; ``benchmarks/bench_serve.py`` measures the loop's responsiveness with
+``/health``).
+
+Memory is bounded: at most ``max_clients`` sessions, and each session's env is made with
+``log_interactions=False``, so it keeps its world's history but no log of the steps served (which
+would grow by about 100 bytes per step): a session's memory stays what its world takes, however long
+it is used. Every malformed request gets a 4xx answer ``{"detail": "what is wrong"}``; the OpenAPI
+schema is at ``/openapi.json``.
 """
 
 from __future__ import annotations
@@ -44,7 +51,8 @@ from recgym._validation import check_int
 from recgym.envs.registration import ENV_IDS
 from recgym.serve.body_limit import BodySizeLimit
 from recgym.serve.codec import decode_action, encode_info, encode_number, encode_value, space_to_json
-from recgym.serve.rating_protocol import RATING_PROTOCOL_ENV_ID, RatingProtocol
+from recgym.serve.rating_protocol import MAX_PREDICTED_SCORE, RATING_PROTOCOL_ENV_ID, RatingProtocol
+from recgym.serve.scheduling import CallCosts, step_may_stall
 from recgym.serve.schemas import (
     MAX_SEED,
     CreateSessionRequest,
@@ -164,7 +172,9 @@ def create_app(
         A registered recgym id (``recgym.ENV_IDS``); the rating protocol needs ``RecGym-Ratings-v0``.
     env_kwargs : Mapping or None
         Keyword arguments of ``gym.make(env_id, ...)`` for every session's env (checked here: a bad
-        knob raises ``ValueError`` before the server starts).
+        knob raises ``ValueError`` before the server starts). ``log_interactions`` is always
+        ``False`` (nothing over HTTP reads an interaction log, and it would grow with every step);
+        ``True`` is refused.
     max_clients : int
         Most sessions alive at once (both APIs together); a new client beyond it gets 503.
     idle_timeout : float
@@ -185,11 +195,18 @@ def create_app(
     if env_kwargs is not None and not isinstance(env_kwargs, Mapping):
         raise ValueError(f"env_kwargs must be a mapping of keyword arguments, got {env_kwargs!r}")
     env_kwargs = dict(env_kwargs or {})
+    if env_kwargs.get("log_interactions", False) is not False:
+        raise ValueError(
+            "env_kwargs['log_interactions'] must be False or left out: nothing over HTTP reads an interaction log, and a "
+            f"served env keeping one would grow by about 100 bytes per step without bound; got {env_kwargs['log_interactions']!r}"
+        )
+    env_kwargs["log_interactions"] = False  # bounded memory per session: the history only (see the module docs)
     store = SessionStore(max_clients, idle_timeout)
     max_body_bytes = check_int("max_body_bytes", max_body_bytes, minimum=1024)
     if seed is not None:
         check_int("seed", seed, minimum=0, maximum=MAX_SEED)
     seeds = _SeedSource(seed)
+    costs = CallCosts()
     prototype = gym.make(env_id, **env_kwargs)  # a bad knob fails here, with the env's own ValueError
     observation_space, action_space = prototype.observation_space, prototype.action_space
     prototype.close()
@@ -222,6 +239,7 @@ def create_app(
     app.state.store = store
     app.state.seed = seeds.seed
     app.state.env_id = env_id
+    app.state.costs = costs
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
@@ -242,9 +260,10 @@ def create_app(
     async def on_session(kind: str, client_id: str, work: Callable[[Session], Response], *, heavy: bool) -> Response:
         """Run ``work`` on a held session: on the event loop when it is short and the session is free, else in a thread.
 
-        A short env call (a step: 50-150 us) costs less than the hand-over to a worker thread, and worker
-        threads contend for the GIL with the event loop; world building (tens of ms) would stall every
-        other client, so it goes to the thread pool, as does a request whose session is busy.
+        A cheap env call (a step: 30-150 us) costs less than the hand-over to a worker thread, and worker
+        threads contend for the GIL with the event loop; an expensive one (``heavy``: see
+        ``recgym.serve.scheduling``) would stall every other client, so it goes to the thread pool, as
+        does a request whose session is busy.
         """
         if not heavy:
             try:
@@ -302,14 +321,18 @@ def create_app(
 
         def work(session: Session) -> Response:
             episode: GymSession = session.state
-            seed = request.seed if request.seed is not None or episode.seeded else seeds.draw()
-            observation, info = episode.env.reset(seed=seed, options=request.options)
+            if request.seed is not None or not episode.seeded:
+                seed = request.seed if request.seed is not None else seeds.draw()
+                observation, info = episode.env.reset(seed=seed, options=request.options)
+            else:
+                with costs.timed("reset"):  # continues the world: its cost is measured (a world draw's is not)
+                    observation, info = episode.env.reset(options=request.options)
             episode.needs_reset, episode.seeded = False, True
             return _json({"observation": encode_value(observation_space, observation), "info": encode_info(info)})
 
         with _http_errors():
-            builds_world = request.seed is not None or not store.peek(GYM, client_id).seeded
-        return await on_session(GYM, client_id, work, heavy=builds_world)
+            draws_world = request.seed is not None or not store.peek(GYM, client_id).seeded
+        return await on_session(GYM, client_id, work, heavy=draws_world or not costs.inline("reset"))
 
     @app.post("/sessions/{client_id}/step", summary="env.step(action)", response_model=None,
               responses={200: {"model": StepResponse}, **_ERRORS})
@@ -321,7 +344,8 @@ def create_app(
             episode: GymSession = session.state
             if episode.needs_reset:
                 raise HTTPException(409, "the episode has ended or never started: POST .../reset before step")
-            observation, reward, terminated, truncated, info = episode.env.step(action)
+            with costs.timed("step") if not stalls else contextlib.nullcontext():
+                observation, reward, terminated, truncated, info = episode.env.step(action)
             episode.needs_reset = bool(terminated or truncated)
             return _json({
                 "observation": encode_value(observation_space, observation),
@@ -331,7 +355,9 @@ def create_app(
                 "info": encode_info(info),
             })
 
-        return await on_session(GYM, client_id, work, heavy=False)
+        with _http_errors():
+            stalls = step_may_stall(store.peek(GYM, client_id).env)
+        return await on_session(GYM, client_id, work, heavy=stalls or not costs.inline("step"))
 
     # ------------------------------------------------------------------ the course's rating protocol (seed 002)
     def require_protocol() -> None:
@@ -361,10 +387,22 @@ def create_app(
              response_model=None, responses={200: {"model": PredictResponse}, **_ERRORS})
     async def rating_predict(
         user_id: UserId,
-        predicted_score: Annotated[float, Query(allow_inf_nan=False, description="predicted rating of the last pair")],
+        predicted_score: Annotated[float, Query(
+            allow_inf_nan=False, description="predicted rating of the last pair",
+            # Checked by RatingProtocol.predict, whose 422 names the whole range; the schema shows it too.
+            json_schema_extra={"minimum": -MAX_PREDICTED_SCORE, "maximum": MAX_PREDICTED_SCORE},
+        )],
     ) -> Response:
         require_protocol()
-        return await on_session(RATING, user_id, lambda session: _json(session.state.predict(predicted_score)), heavy=False)
+        with _http_errors():
+            stalls = step_may_stall(store.peek(RATING, user_id).env)
+
+        def work(session: Session) -> Response:
+            with costs.timed("predict") if not stalls else contextlib.nullcontext():
+                answer = session.state.predict(predicted_score)
+            return _json(answer)
+
+        return await on_session(RATING, user_id, work, heavy=stalls or not costs.inline("predict"))
 
     @app.get("/score", summary="rating protocol: prediction error since the last reset", response_model=None,
              responses={200: {"model": ScoreResponse}, **_ERRORS})

@@ -35,6 +35,11 @@ from recgym.envs.ratings import RatingsEnv
 RATING_PROTOCOL_ENV_ID = "RecGym-Ratings-v0"
 """The env the protocol runs on (item actions: the proposed item is the action)."""
 
+MAX_PREDICTED_SCORE = 1e6
+"""Largest accepted ``|predicted_score|``. Ratings are ``Q_item · P_user`` plus noise (0 to ``n_features`` on the
+default world), so no sensible prediction comes near it, and with it the score's sums stay finite: a squared error
+is at most about 1e12, and a session would need 1e296 predictions to overflow."""
+
 
 class RatingProtocol:
     """One client's exchange of the rating protocol, over an env made by ``gym.make("RecGym-Ratings-v0", ...)``.
@@ -89,11 +94,14 @@ class RatingProtocol:
         RuntimeError
             Before the first :meth:`reset`.
         ValueError
-            If ``predicted_score`` is not a finite number.
+            If ``predicted_score`` is not a finite number within ``[-MAX_PREDICTED_SCORE, MAX_PREDICTED_SCORE]``.
         """
         if not self.started:
             raise RuntimeError("no pair proposed yet: call reset first")
         predicted_score = check_real("predicted_score", predicted_score)
+        if abs(predicted_score) > MAX_PREDICTED_SCORE:
+            raise ValueError(f"predicted_score must lie within [-{MAX_PREDICTED_SCORE:g}, {MAX_PREDICTED_SCORE:g}], "
+                             f"got {predicted_score!r}")
         _, rating, _, truncated, info = self.env.step(self._item)
         error = predicted_score - rating
         self._count += 1
