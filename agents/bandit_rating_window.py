@@ -44,6 +44,14 @@ def _from_keys(keys: np.ndarray, counts: np.ndarray, sums: np.ndarray, n_items: 
     return PairRatings(keys, users, keys - users * n_items, counts, sums)
 
 
+def _merge(old: np.ndarray, new: np.ndarray, is_new: np.ndarray) -> np.ndarray:
+    """``old`` and ``new`` interleaved: ``new`` where ``is_new`` is True, ``old`` elsewhere (both in order)."""
+    merged = np.empty(len(is_new), dtype=old.dtype)
+    merged[is_new] = new
+    merged[~is_new] = old
+    return merged
+
+
 def pair_ratings(users: np.ndarray, items: np.ndarray, ratings: np.ndarray, n_items: int) -> PairRatings:
     """Sum a batch of ratings per (user, item) pair.
 
@@ -106,10 +114,14 @@ class RatingWindow:
         self._sums[position[found]] += batch.sums[found]
         new = ~found
         if new.any():
-            at = position[new]
-            self._keys = np.insert(self._keys, at, batch.keys[new])
-            self._counts = np.insert(self._counts, at, batch.counts[new])
-            self._sums = np.insert(self._sums, at, batch.sums[new])
+            # Merge the new pairs in (the result of np.insert, with its index arithmetic done once for the three arrays).
+            at = np.flatnonzero(new)
+            merged = np.zeros(len(self._keys) + len(at), dtype=bool)
+            merged[position[at] + np.arange(len(at))] = True
+            self._keys, self._counts, self._sums = (
+                _merge(old, batch_values[at], merged)
+                for old, batch_values in ((self._keys, batch.keys), (self._counts, batch.counts), (self._sums, batch.sums))
+            )
         self._batches.append(batch)
 
     def popleft(self) -> PairRatings:

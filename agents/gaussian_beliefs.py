@@ -44,23 +44,55 @@ def inverse_cholesky_factor(matrices: np.ndarray) -> np.ndarray:
     numpy.linalg.LinAlgError
         If a matrix is not positive definite.
     """
-    d = matrices.shape[-1]
-    stack = np.ascontiguousarray(np.moveaxis(np.asarray(matrices, dtype=np.float64), 0, -1))  # (d, d, n)
-    factor = np.zeros_like(stack)
-    for j in range(d):
-        column = stack[j:, j] - np.einsum("ikn,kn->in", factor[j:, :j], factor[j, :j]) if j else stack[j:, j].copy()
-        if not np.all(column[0] > 0):  # also catches NaN
-            bad = int(np.count_nonzero(~(column[0] > 0)))
-            raise np.linalg.LinAlgError(f"{bad} of {stack.shape[-1]} matrices are not positive definite")
-        column /= np.sqrt(column[0])
-        factor[j:, j] = column
+    # A copy in the factorisation's layout (it works in place).
+    return _inverse_cholesky_factor_last(np.array(np.moveaxis(np.asarray(matrices), 0, -1), dtype=np.float64, order="C"))
+
+
+def _inverse_cholesky_factor_last(stack: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`inverse_cholesky_factor` of a C-contiguous ``(d, d, n)`` stack (matrices last), which it overwrites.
+
+    The factor is computed in place, in the lower triangle of ``stack`` (the upper one is never
+    read), and the products go to a reused buffer or straight to their rows: no array per column.
+    Positive definiteness is checked once, on the diagonal of the factor (a pivot that is not
+    > 0 leaves ``NaN`` or 0 there), not column by column.
+
+    Parameters
+    ----------
+    stack : numpy.ndarray of float64, shape (d, d, n)
+    out : numpy.ndarray of float64, shape (n, d, d), optional
+        Where to write ``L⁻¹`` (any strides, e.g. a view of a larger array); a new array by default.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n, d, d)
+        ``L⁻¹``, lower triangular (``out`` if given).
+    """
+    d, n = stack.shape[0], stack.shape[-1]
+    scratch = np.empty((d, n))
+    with np.errstate(invalid="ignore", divide="ignore"):  # a non-positive pivot is reported below, not warned
+        for j in range(d):
+            column = stack[j:, j]
+            if j:
+                column -= np.einsum("ikn,kn->in", stack[j:, :j], stack[j, :j], out=scratch[: d - j])
+            column /= np.sqrt(column[0])
+    # A pivot that is not > 0 (or NaN) leaves a diagonal entry that is not > 0: report the first column with one,
+    # as the matrices failing there (later columns of those matrices are NaN).
+    diagonal = np.einsum("iin->in", stack)
+    failed = ~(diagonal > 0)
+    if failed.any():
+        bad = int(np.count_nonzero(failed[np.flatnonzero(failed.any(axis=1))[0]]))
+        raise np.linalg.LinAlgError(f"{bad} of {n} matrices are not positive definite")
     inverse = np.zeros_like(stack)
-    reciprocal = 1.0 / np.einsum("iin->in", factor)
-    for i in range(d):
-        inverse[i, i] = reciprocal[i]
-        if i:
-            inverse[i, :i] = np.einsum("kn,kjn->jn", factor[i, :i], inverse[:i, :i]) * -reciprocal[i]
-    return np.ascontiguousarray(np.moveaxis(inverse, -1, 0))
+    reciprocal = 1.0 / diagonal
+    inverse.reshape(d * d, n)[:: d + 1] = reciprocal  # the diagonal
+    negative_reciprocal = -reciprocal
+    for i in range(1, d):
+        row = np.einsum("kn,kjn->jn", stack[i, :i], inverse[:i, :i], out=inverse[i, :i])
+        row *= negative_reciprocal[i]
+    if out is None:
+        return np.ascontiguousarray(np.moveaxis(inverse, -1, 0))
+    out[...] = np.moveaxis(inverse, -1, 0)
+    return out
 
 
 def covariance(inverse_factor: np.ndarray) -> np.ndarray:
@@ -81,8 +113,13 @@ def covariance(inverse_factor: np.ndarray) -> np.ndarray:
     return product
 
 
-def factored_mean(precision: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def factored_mean(precision: np.ndarray, shift: np.ndarray, gram: np.ndarray | None = None,
+                  rhs: np.ndarray | None = None, beta: float = 1.0, out: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Means ``Λ⁻¹ η = L⁻ᵀ (L⁻¹ η)`` of a stack of beliefs and the inverse Cholesky factors ``L⁻¹`` of their precisions.
+
+    With ``gram`` and ``rhs``, of the beliefs conditioned on them (:meth:`NaturalBeliefs.add`):
+    ``Λ + β gram`` and ``η + β rhs``, without changing the inputs.
 
     Parameters
     ----------
@@ -90,6 +127,14 @@ def factored_mean(precision: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray,
         Symmetric positive-definite precision matrices ``Λ``.
     shift : numpy.ndarray, shape (n, d)
         Precision-weighted means ``η = Λ mean``.
+    gram : numpy.ndarray, shape (n, d, d), optional
+        ``Σ φφᵀ`` of observations to condition on (with ``rhs``).
+    rhs : numpy.ndarray, shape (n, d), optional
+        ``Σ φ t`` of those observations.
+    beta : float
+        Noise precision of the observations.
+    out : numpy.ndarray of float64, shape (n, d, d), optional
+        Where to write ``L⁻¹`` (any strides, e.g. a view of a larger array); a new array by default.
 
     Returns
     -------
@@ -97,7 +142,15 @@ def factored_mean(precision: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray,
     inverse_factor : numpy.ndarray, shape (n, d, d)
         ``L⁻¹``, lower triangular: covariances by :func:`covariance`, draws by :func:`draw`.
     """
-    inverse_factor = inverse_cholesky_factor(precision)
+    # The factorisation's layout, (d, d, n), is filled straight from the inputs: no intermediate stack.
+    stack = np.empty(precision.shape[1:] + precision.shape[:1])
+    if gram is None:
+        stack[...] = np.moveaxis(precision, 0, -1)
+    else:
+        np.multiply(np.moveaxis(gram, 0, -1), beta, out=stack)
+        stack += np.moveaxis(precision, 0, -1)
+        shift = np.multiply(rhs, beta) + shift
+    inverse_factor = _inverse_cholesky_factor_last(stack, out)
     whitened = np.matmul(inverse_factor, shift[:, :, None])  # L⁻¹ η
     mean = np.matmul(inverse_factor.transpose(0, 2, 1), whitened)[:, :, 0]
     return mean, inverse_factor

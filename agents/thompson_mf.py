@@ -261,8 +261,9 @@ class ThompsonMF(BatchRecommender):
 
     # ------------------------------------------------------------------ beliefs
     def _beliefs(self, stored: NaturalBeliefs) -> _Beliefs:
-        mean, inverse_factor = factored_mean(stored.precision, stored.shift)
-        return _Beliefs(stored, mean, inverse_factor, self._features(mean, inverse_factor))
+        root = np.empty((stored.n, self.dim + 1, self.dim))
+        mean, inverse_factor = factored_mean(stored.precision, stored.shift, out=root[:, : self.dim])
+        return _Beliefs(stored, mean, inverse_factor, self._features(mean, root))
 
     @property
     def global_mean(self) -> float:
@@ -281,15 +282,15 @@ class ThompsonMF(BatchRecommender):
         rows = items if isinstance(items, slice) else self.check_items(items)
         return self._item.mean[rows].copy(), covariance(self._item.inverse_factor[rows])
 
-    def _features(self, mean: np.ndarray, inverse_factor: np.ndarray) -> np.ndarray:
+    def _features(self, mean: np.ndarray, root: np.ndarray) -> np.ndarray:
         """``[E[f fᵀ] | E[f · offset]]`` of beliefs, as the features of the other side's ratings: ``(n, d² + d)``.
 
         ``f = [latent, 1]`` and the offset is the bias (with biases; else ``f`` is the vector and the
-        offset 0). ``E[z zᵀ] = Σ + m mᵀ = Rᵀ R`` with ``R = [L⁻¹; mᵀ]``: one batched product.
+        offset 0). ``E[z zᵀ] = Σ + m mᵀ = Rᵀ R`` with ``R = [L⁻¹; mᵀ]``: one batched product. ``root``
+        is ``(n, d + 1, d)`` with ``L⁻¹`` in its first ``d`` rows (where the factorisation wrote it:
+        no copy); its last row gets the means.
         """
         n, d = len(mean), self.dim
-        root = np.empty((n, d + 1, d))
-        root[:, :d] = inverse_factor
         root[:, d] = mean
         features = np.empty((n, d * d + d))
         second = features[:, : d * d].reshape(n, d, d)  # a view: the product lands in place
@@ -339,11 +340,9 @@ class ThompsonMF(BatchRecommender):
 
         ``relaxation`` over-relaxes the means of ``rows[relaxed]`` (all of them if ``relaxed`` is None).
         """
-        precision, shift = _rows(side.stored.precision, rows), _rows(side.stored.shift, rows)
-        if gram is not None:
-            precision = np.multiply(gram, self.config.beta) + precision  # one new array, never the stored one
-            shift = np.multiply(rhs, self.config.beta) + shift
-        mean, inverse_factor = factored_mean(precision, shift)
+        root = np.empty((len(rows), self.dim + 1, self.dim))
+        mean, inverse_factor = factored_mean(_rows(side.stored.precision, rows), _rows(side.stored.shift, rows), gram, rhs,
+                                             self.config.beta, out=root[:, : self.dim])
         if relaxation != 1.0:
             old = _rows(side.mean, rows)
             if relaxed is None or len(relaxed) == len(rows):
@@ -352,7 +351,7 @@ class ThompsonMF(BatchRecommender):
                 mean += old
             else:
                 mean[relaxed] = old[relaxed] + relaxation * (mean[relaxed] - old[relaxed])
-        features = self._features(mean, inverse_factor)
+        features = self._features(mean, root)
         if len(rows) == side.stored.n:  # every belief: take the new arrays
             side.mean, side.inverse_factor, side.features = mean, inverse_factor, features
         else:
@@ -469,7 +468,9 @@ class ThompsonMF(BatchRecommender):
         With biases the user's own bias shifts every item alike: a constant 1 in its place makes one
         product give the latent score plus the item's bias.
         """
-        draws = draw(self._user.mean[users], self._user.inverse_factor[users], self.rng).astype(np.float32)
+        # Every user in order (one request each, as a period): views, not copies of the (n, d, d) factors.
+        rows = slice(None) if len(users) == self.n_users and np.array_equal(users, np.arange(self.n_users)) else users
+        draws = draw(self._user.mean[rows], self._user.inverse_factor[rows], self.rng).astype(np.float32)
         if self.config.biases:
             draws[:, self.config.rank] = 1.0
         return draws
