@@ -13,8 +13,12 @@ from agents.gaussian_beliefs import (
     draw,
     factored_mean,
     inverse_cholesky_factor,
+    lower_indices,
     moments,
+    pack_lower,
     sum_by_row,
+    transposed,
+    unpack_symmetric,
 )
 from agents.thompson_mf import ThompsonConfig, ThompsonMF
 
@@ -48,6 +52,38 @@ def test_natural_update_equals_bishop_closed_form_in_any_order():
     for j in reversed(range(len(targets))):
         sequential.add(np.array([0]), np.outer(phi[j], phi[j])[None], (phi[j] * targets[j])[None], beta)
     np.testing.assert_allclose(sequential.moments()[0][0], expected_mean, rtol=1e-10)
+
+
+def test_packed_lower_triangles_round_trip_and_natural_beliefs_keep_them():
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(5, 4, 7))
+    precision = a @ a.transpose(0, 2, 1) + 0.3 * np.eye(4)
+    packed = pack_lower(precision)
+    assert packed.shape == (5, 10)
+    np.testing.assert_array_equal(packed[:, :3], precision[:, [0, 1, 1], [0, 0, 1]])  # Λ00, Λ10, Λ11: row by row
+    np.testing.assert_array_equal(unpack_symmetric(packed, 4), precision)
+    assert not lower_indices(4).flags.writeable
+    # A strided 2-D array (a column slice, as the sparse sums' packed grams are) transposes exactly, over several blocks.
+    wide = rng.normal(size=(700, 13))
+    np.testing.assert_array_equal(transposed(wide[:, 2:12]), wide[:, 2:12].T)
+    assert transposed(wide[:, 2:12]).flags.c_contiguous
+
+    shift = rng.normal(size=(5, 4))
+    beliefs = NaturalBeliefs(precision, shift)
+    np.testing.assert_array_equal(beliefs.precision, precision)
+    gram = a[:, :, :2] @ a[:, :, :2].transpose(0, 2, 1)
+    rhs = rng.normal(size=(5, 4))
+    # Conditioning without changing, and conditioning in place (full or packed grams): the same beliefs, bit for bit.
+    mean, factor = beliefs.factored_mean(np.array([1, 3]), pack_lower(gram[[1, 3]]), rhs[[1, 3]], 2.0)
+    expected_mean, expected_factor = factored_mean(precision[[1, 3]], shift[[1, 3]], gram[[1, 3]], rhs[[1, 3]], 2.0)
+    np.testing.assert_array_equal(mean, expected_mean)
+    np.testing.assert_array_equal(factor, expected_factor)
+    beliefs.add(np.array([1]), gram[[1]], rhs[[1]], 2.0)
+    beliefs.add(np.array([3]), pack_lower(gram[[3]]), rhs[[3]], 2.0)
+    np.testing.assert_array_equal(beliefs.factored_mean(np.array([1, 3]))[0], expected_mean)
+    np.testing.assert_array_equal(beliefs.precision[[0, 2, 4]], precision[[0, 2, 4]])  # the others untouched
+    with pytest.raises(ValueError, match="shift must have shape"):
+        NaturalBeliefs(precision, shift[:, :3])
 
 
 def test_natural_update_recovers_a_planted_vector():
@@ -290,6 +326,25 @@ def test_recommendations_are_deterministic_per_seed_and_spread_over_catalogue_dr
     assert many.recommend([]).empty
     # From the prior, one shared catalogue draw sends many users to the same item; independent draws spread them.
     assert one.recommend(users)["item"].nunique() < frame["item"].nunique()
+
+
+@pytest.mark.parametrize("n_items, n_draws", [(1000, 32), (12, 16), (7, 200), (1, 3)])
+def test_catalogue_draws_give_each_draw_its_own_permutation_of_the_pool(n_items, n_draws):
+    """Within a draw no two items share a pool vector; draws differ while there are enough distinct orders."""
+    agent = ThompsonMF(4, n_items, seed=40, rank=2)
+    d = agent.dim
+    factors = np.zeros((n_items, d + 1, d), dtype=np.float32)
+    factors[:, :d] = np.eye(d, dtype=np.float32)  # a draw is then the item's pool vector itself
+    pool = np.ones((n_items, d + 1), dtype=np.float32)
+    pool[:, 0] = np.arange(n_items)  # pool row r carries its index
+    rows = agent._catalogue_draws(pool, factors, n_draws)[:, :, 0].astype(np.int64)  # (items, draws)
+    assert np.array_equal(np.sort(rows, axis=0), np.broadcast_to(np.arange(n_items)[:, None], rows.shape))
+    distinct_orders = len({tuple(column) for column in rows.T})
+    available = len(np.flatnonzero(np.gcd(np.arange(n_items), n_items) == 1)) * n_items  # affine maps (a, c)
+    if n_draws <= available:
+        assert distinct_orders == n_draws
+    else:  # more draws than orders: some repeat
+        assert distinct_orders <= available
 
 
 def test_catalogue_draws_are_exact_posterior_samples_independent_across_items():
