@@ -16,7 +16,7 @@ the draws of one call give the items the same pool of standard normal vectors, e
 own random order (within a draw the items' noises are independent). The orders are random affine
 maps ``item ↦ (a · item + c) mod n_items`` (``a`` coprime to ``n_items``), distinct per draw: a
 permutation for a multiplication and an addition, where shuffling costs a random number per item
-(over 60 worlds the regret is the same as with independent shuffles). The seed drew the catalogue
+(over 100 worlds the regret is the same as with independent shuffles). The seed drew the catalogue
 once per batch (``catalogue_draws=1``), which sends every user to the same lucky items; separate
 draws are closer to what sequential Thompson sampling does and keep a batch exploring many items.
 A draw is ``m + z L⁻¹`` (row vectors) with ``L`` the Cholesky factor of the belief's precision,

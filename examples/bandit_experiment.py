@@ -8,7 +8,7 @@ copies the run's regret figure to ``--figure`` when given (``--figure docs/img/b
 before anything runs unless ``--overwrite``.
 
 Run: ``python examples/bandit_experiment.py [--seeds 42 43 44] [--periods 50] [--figure PATH]``
-(about 3 minutes on 2 cores; ``--n-users 100 --n-items 80 --periods 5`` for a quick look).
+(1–3 minutes on 2 cores, most of it the seed's agent; ``--n-users 100 --n-items 80 --periods 5`` for a quick look).
 """
 
 from __future__ import annotations
