@@ -66,7 +66,7 @@ from scipy import sparse
 
 from agents.bandit_rating_window import PairRatings, RatingWindow, pair_ratings
 from agents.batch_recommender import BatchRecommender, recommendations_frame
-from agents.gaussian_beliefs import NaturalBeliefs, covariance, draw, lower_indices, sum_by_row
+from agents.gaussian_beliefs import NaturalBeliefs, covariance, draw, lower_indices, second_moments_lower, sum_by_row, transposed
 from recgym._validation import check_choice, check_int, check_real
 
 UPDATES = ("moment", "seed")
@@ -267,9 +267,9 @@ class ThompsonMF(BatchRecommender):
 
     # ------------------------------------------------------------------ beliefs
     def _beliefs(self, stored: NaturalBeliefs) -> _Beliefs:
-        root = np.empty((stored.n, self.dim + 1, self.dim))
-        mean, inverse_factor = stored.factored_mean(out=root[:, : self.dim])
-        return _Beliefs(stored, mean, inverse_factor, self._features(mean, root))
+        factored = stored.factored_mean()
+        return _Beliefs(stored, factored.mean, factored.inverse_factor,
+                        self._features(factored.mean, factored.inverse_factor_last))
 
     @property
     def global_mean(self) -> float:
@@ -288,32 +288,31 @@ class ThompsonMF(BatchRecommender):
         rows = items if isinstance(items, slice) else self.check_items(items)
         return self._item.mean[rows].copy(), covariance(self._item.inverse_factor[rows])
 
-    def _features(self, mean: np.ndarray, root: np.ndarray) -> np.ndarray:
+    def _features(self, mean: np.ndarray, inverse_factor_last: np.ndarray) -> np.ndarray:
         """``[E[f fᵀ] | E[f · offset]]`` of beliefs, as the features of the other side's ratings: ``(n, d(d+1)/2 + d)``.
 
         ``f = [latent, 1]`` and the offset is the bias (with biases; else ``f`` is the vector and the
-        offset 0). ``E[z zᵀ] = Σ + m mᵀ = Rᵀ R`` with ``R = [L⁻¹; mᵀ]``: one batched product. ``root``
-        is ``(n, d + 1, d)`` with ``L⁻¹`` in its first ``d`` rows (where the factorisation wrote it:
-        no copy); its last row gets the means. ``E[f fᵀ]`` is symmetric and the factorisation reads
-        lower triangles only, so only those are kept (packed, :func:`agents.gaussian_beliefs.lower_indices`):
+        offset 0). ``E[z zᵀ] = Σ + m mᵀ`` comes from ``L⁻¹`` in the factorisation's layout
+        (:func:`agents.gaussian_beliefs.second_moments_lower`). It is symmetric and the factorisation
+        reads lower triangles only, so only those are kept, packed (:func:`agents.gaussian_beliefs.lower_indices`):
         the sparse sums over the ratings then carry 77 columns instead of 132.
         """
-        n, d = len(mean), self.dim
-        packed = len(lower_indices(d))
-        root[:, d] = mean
-        second = np.matmul(root.transpose(0, 2, 1), root)
-        features = np.empty((n, packed + d))
+        d, packed = self.dim, len(lower_indices(self.dim))
+        features_last = np.empty((packed + d, len(mean)))  # built with the beliefs last, then transposed once
+        second = features_last[:packed]
+        second[...] = second_moments_lower(mean, inverse_factor_last)
         if not self.config.biases:
-            features[:, packed:] = 0.0
+            features_last[packed:] = 0.0
         else:
+            # The bias is the last coordinate, k = d - 1: the triangle's last row is E[z_k z_b] for every b.
             k = self.config.rank
+            last_row = second[packed - d :]
+            features_last[packed:] = last_row  # E[z b]
+            features_last[packed + k] = mean[:, k]  # E[1 · b]
             # The bias coordinate of the vector becomes the constant feature 1 (its own value is the offset).
-            features[:, packed:] = second[:, :, k]  # E[z b]
-            features[:, packed + k] = mean[:, k]  # E[1 · b]
-            second[:, k, :k] = second[:, :k, k] = mean[:, :k]
-            second[:, k, k] = 1.0
-        np.take(second.reshape(n, d * d), lower_indices(d), axis=1, out=features[:, :packed])
-        return features
+            last_row[:k] = mean[:, :k].T
+            last_row[k] = 1.0
+        return transposed(features_last)
 
     def _first(self, mean: np.ndarray) -> np.ndarray:
         """``E[f]``: the means with the bias coordinate replaced by the constant feature 1."""
@@ -350,8 +349,7 @@ class ThompsonMF(BatchRecommender):
 
         ``relaxation`` over-relaxes the means of ``rows[relaxed]`` (all of them if ``relaxed`` is None).
         """
-        root = np.empty((len(rows), self.dim + 1, self.dim))
-        mean, inverse_factor = side.stored.factored_mean(rows, gram, rhs, self.config.beta, out=root[:, : self.dim])
+        mean, inverse_factor, inverse_factor_last = side.stored.factored_mean(rows, gram, rhs, self.config.beta)
         if relaxation != 1.0:
             old = _rows(side.mean, rows)
             if relaxed is None or len(relaxed) == len(rows):
@@ -360,7 +358,7 @@ class ThompsonMF(BatchRecommender):
                 mean += old
             else:
                 mean[relaxed] = old[relaxed] + relaxation * (mean[relaxed] - old[relaxed])
-        features = self._features(mean, root)
+        features = self._features(mean, inverse_factor_last)
         if len(rows) == side.stored.n:  # every belief: take the new arrays
             side.mean, side.inverse_factor, side.features = mean, inverse_factor, features
         else:

@@ -16,6 +16,7 @@ from agents.gaussian_beliefs import (
     lower_indices,
     moments,
     pack_lower,
+    second_moments_lower,
     sum_by_row,
     transposed,
     unpack_symmetric,
@@ -74,13 +75,19 @@ def test_packed_lower_triangles_round_trip_and_natural_beliefs_keep_them():
     gram = a[:, :, :2] @ a[:, :, :2].transpose(0, 2, 1)
     rhs = rng.normal(size=(5, 4))
     # Conditioning without changing, and conditioning in place (full or packed grams): the same beliefs, bit for bit.
-    mean, factor = beliefs.factored_mean(np.array([1, 3]), pack_lower(gram[[1, 3]]), rhs[[1, 3]], 2.0)
+    factored = beliefs.factored_mean(np.array([1, 3]), pack_lower(gram[[1, 3]]), rhs[[1, 3]], 2.0)
     expected_mean, expected_factor = factored_mean(precision[[1, 3]], shift[[1, 3]], gram[[1, 3]], rhs[[1, 3]], 2.0)
-    np.testing.assert_array_equal(mean, expected_mean)
-    np.testing.assert_array_equal(factor, expected_factor)
+    np.testing.assert_array_equal(factored.mean, expected_mean)
+    np.testing.assert_array_equal(factored.inverse_factor, expected_factor)
+    np.testing.assert_array_equal(np.moveaxis(factored.inverse_factor_last, -1, 0), expected_factor)
+    # E[z zᵀ] of those beliefs, packed, against the explicit inverse.
+    conditioned = precision[[1, 3]] + 2.0 * gram[[1, 3]]
+    expected_second = np.linalg.inv(conditioned) + expected_mean[:, :, None] * expected_mean[:, None, :]
+    np.testing.assert_allclose(second_moments_lower(factored.mean, factored.inverse_factor_last),
+                               pack_lower(expected_second).T, rtol=1e-10)
     beliefs.add(np.array([1]), gram[[1]], rhs[[1]], 2.0)
     beliefs.add(np.array([3]), pack_lower(gram[[3]]), rhs[[3]], 2.0)
-    np.testing.assert_array_equal(beliefs.factored_mean(np.array([1, 3]))[0], expected_mean)
+    np.testing.assert_array_equal(beliefs.factored_mean(np.array([1, 3])).mean, expected_mean)
     np.testing.assert_array_equal(beliefs.precision[[0, 2, 4]], precision[[0, 2, 4]])  # the others untouched
     with pytest.raises(ValueError, match="shift must have shape"):
         NaturalBeliefs(precision, shift[:, :3])
