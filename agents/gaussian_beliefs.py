@@ -163,8 +163,9 @@ def second_moments_lower(mean: np.ndarray, inverse_factor_last: np.ndarray) -> n
     """``E[z zᵀ] = Σ + m mᵀ`` of a stack of beliefs, packed lower triangles with the beliefs last: ``(d(d+1)/2, n)``.
 
     ``Σ = L⁻ᵀ L⁻¹``, so ``Σ[a, b] = Σ_c L⁻¹[c, a] L⁻¹[c, b]`` over ``c ≥ a ≥ b`` only (``L⁻¹`` is lower
-    triangular): one vectorised product per row of the triangle, in the factorisation's layout, a
-    fifth of the arithmetic of the full batched product ``L⁻ᵀ L⁻¹`` and no transposition.
+    triangular): one vectorised product per row of the triangle, in the factorisation's layout,
+    about a quarter of the arithmetic of the full batched product ``[L⁻¹; mᵀ]ᵀ [L⁻¹; mᵀ]`` and no
+    transposition.
 
     Parameters
     ----------
