@@ -232,15 +232,9 @@ def factored_mean(precision: np.ndarray, shift: np.ndarray, gram: np.ndarray | N
     inverse_factor : numpy.ndarray, shape (n, d, d)
         ``L⁻¹``, lower triangular: covariances by :func:`covariance`, draws by :func:`draw`.
     """
-    # The factorisation's layout, (d, d, n), is filled straight from the inputs: no intermediate stack.
-    stack = np.empty(precision.shape[1:] + precision.shape[:1])
-    if gram is None:
-        stack[...] = np.moveaxis(precision, 0, -1)
-    else:
-        np.multiply(np.moveaxis(gram, 0, -1), beta, out=stack)
-        stack += np.moveaxis(precision, 0, -1)
-        shift = np.multiply(rhs, beta) + shift
-    factored = _factored(stack, shift)
+    # One way into the factorisation: through the packed lower triangles it reads (NaturalBeliefs).
+    packed_gram = None if gram is None else pack_lower(np.asarray(gram, dtype=np.float64))
+    factored = NaturalBeliefs(precision, shift).factored_mean(None, packed_gram, rhs, beta)
     return factored.mean, factored.inverse_factor
 
 
