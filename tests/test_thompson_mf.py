@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from agents import thompson_mf
 from agents.batch_recommender import PeriodAdapter, make_period_env
 from agents.gaussian_beliefs import (
     NaturalBeliefs,
@@ -352,6 +353,18 @@ def test_catalogue_draws_give_each_draw_its_own_permutation_of_the_pool(n_items,
         assert distinct_orders == n_draws
     else:  # more draws than orders: some repeat
         assert distinct_orders <= available
+
+
+@pytest.mark.parametrize("cache_entries", [1, 50, 130, 1 << 17])
+def test_scores_taken_a_few_draws_at_a_time_pick_the_full_products_argmax(monkeypatch, cache_entries):
+    """However many draws share the reused score buffer (one, some, a remainder, all), each request gets the same item."""
+    monkeypatch.setattr(thompson_mf, "SCORE_CACHE_ENTRIES", cache_entries)
+    rng = np.random.default_rng(41)
+    agent = ThompsonMF(4, 13, seed=41, rank=2)
+    requests = rng.standard_normal((7, 5, agent.dim)).astype(np.float32)
+    by_draw = rng.standard_normal((7, agent.dim, 13)).astype(np.float32)
+    expected = np.argmax(np.matmul(requests, by_draw), axis=2)
+    np.testing.assert_array_equal(agent._argmax_scores(requests, by_draw), expected)
 
 
 def test_catalogue_draws_are_exact_posterior_samples_independent_across_items():
