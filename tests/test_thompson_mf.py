@@ -355,7 +355,7 @@ def test_catalogue_draws_give_each_draw_its_own_permutation_of_the_pool(n_items,
         assert distinct_orders <= available
 
 
-@pytest.mark.parametrize("cache_entries", [1, 50, 130, 1 << 17])
+@pytest.mark.parametrize("cache_entries", [1, 130, 200, 1 << 17])  # 1, 2, 3 or all 7 draws at a time
 def test_scores_taken_a_few_draws_at_a_time_pick_the_full_products_argmax(monkeypatch, cache_entries):
     """However many draws share the reused score buffer (one, some, a remainder, all), each request gets the same item."""
     monkeypatch.setattr(thompson_mf, "SCORE_CACHE_ENTRIES", cache_entries)
