@@ -85,3 +85,20 @@ def real_log_path():
         if os.environ.get("CI"):
             pytest.fail(f"CI must install the real log: {error}")
         pytest.skip(f"MovieLens-100K not installed ({RECBOLE_INSTALL}): {error}")
+
+
+def assert_same(a, b) -> None:
+    """Equal values of equal types through dicts, tuples and lists; arrays element for element."""
+    assert type(a) is type(b)
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert_same(a[key], b[key])
+    elif isinstance(a, (tuple, list)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            assert_same(x, y)
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b)
+    else:
+        assert a == b

@@ -2,8 +2,8 @@
 and nothing else changes: the same seed gives the very same trajectory, single and vector envs alike."""
 
 import gymnasium as gym
-import numpy as np
 import pytest
+from helpers import assert_same
 
 import recgym  # noqa: F401
 
@@ -37,19 +37,6 @@ def _play(env, steps, vector):
     return trace
 
 
-def _assert_same(a, b):
-    if isinstance(a, dict):
-        assert a.keys() == b.keys()
-        for key in a:
-            _assert_same(a[key], b[key])
-    elif isinstance(a, (tuple, list)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b, strict=True):
-            _assert_same(x, y)
-    else:
-        np.testing.assert_array_equal(a, b)
-
-
 @pytest.mark.parametrize("env_id", list(WORLDS))
 @pytest.mark.parametrize("vector", [False, True], ids=["single", "vector"])
 def test_without_the_log_trajectories_are_unchanged_and_only_the_history_is_kept(env_id, vector):
@@ -60,7 +47,7 @@ def test_without_the_log_trajectories_are_unchanged_and_only_the_history_is_kept
 
     logged, unlogged = make(), make(log_interactions=False)
     steps = 120  # several periods of the rating worlds (arrivals, drift), several sessions of the short-video ones
-    _assert_same(_play(logged, steps, vector), _play(unlogged, steps, vector))
+    assert_same(_play(logged, steps, vector), _play(unlogged, steps, vector))
     history = _history_length(env_id, unlogged)
     assert history > 0 and len(unlogged.unwrapped.core.simulator.log) == history
     assert _history_length(env_id, logged) == history and len(logged.unwrapped.core.simulator.log) > history + steps - 20

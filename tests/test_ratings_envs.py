@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from gymnasium import spaces
 from gymnasium.utils.env_checker import check_env as gymnasium_check_env
-from helpers import RATINGS_IDS, SMALL_RATINGS_WORLD, brute_force_regrets, expected_frame, ratings_actions
+from helpers import RATINGS_IDS, SMALL_RATINGS_WORLD, assert_same, brute_force_regrets, expected_frame, ratings_actions
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 from recgym.envs.ratings import RatingsEmbeddingEnv, RatingsEnv
@@ -293,22 +293,6 @@ def run(env, seed, steps, resets=False):
         if truncated and resets:
             trajectory.append(env.reset())
     return trajectory, env.unwrapped.interaction_log()
-
-
-def assert_same(a, b):
-    assert type(a) is type(b)
-    if isinstance(a, dict):
-        assert a.keys() == b.keys()
-        for key in a:
-            assert_same(a[key], b[key])
-    elif isinstance(a, (tuple, list)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b, strict=True):
-            assert_same(x, y)
-    elif isinstance(a, np.ndarray):
-        np.testing.assert_array_equal(a, b)
-    else:
-        assert a == b
 
 
 @pytest.mark.parametrize("observation_mode", ["box", "dict"])
