@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from agents.batch_recommender import BatchRecommender, recommendations_frame
-from recgym._validation import check_choice, check_int, check_real
+from recgym._validation import check_bool, check_choice, check_int, check_real
 from recgym.calibration.als import ALSFactors, fit_als
 from recgym.simulators.column_log import ColumnLog
 
@@ -103,8 +103,7 @@ class ALSRecommender(BatchRecommender):
                 raise ValueError(
                     f"{name}=True is not available with backend='spark' (Spark's ALS has neither biases nor warm starts)"
                 )
-        if not isinstance(weighted_regularization, bool):
-            raise ValueError(f"weighted_regularization must be True or False, got {weighted_regularization!r}")
+        check_bool("weighted_regularization", weighted_regularization)
         if spark and not weighted_regularization:
             raise ValueError("weighted_regularization=False is not available with backend='spark' (Spark's regParam is weighted)")
         self.weighted_regularization = weighted_regularization

@@ -67,7 +67,7 @@ from scipy import sparse
 from agents.bandit_rating_window import PairRatings, RatingWindow, pair_ratings
 from agents.batch_recommender import BatchRecommender, recommendations_frame
 from agents.gaussian_beliefs import NaturalBeliefs, covariance, draw, lower_indices, second_moments_lower, sum_by_row, transposed
-from recgym._validation import check_choice, check_int, check_real
+from recgym._validation import check_bool, check_choice, check_int, check_real
 
 UPDATES = ("moment", "seed")
 SCORE_CHUNK_ENTRIES = 1 << 22
@@ -134,8 +134,7 @@ class ThompsonConfig:
         check_real("alpha", self.alpha, minimum=0.0, strict_minimum=True)
         check_real("alpha_bias", self.alpha_bias, minimum=0.0, strict_minimum=True)
         check_real("beta", self.beta, minimum=0.0, strict_minimum=True)
-        if not isinstance(self.biases, bool):
-            raise ValueError(f"biases must be True or False, got {self.biases!r}")
+        check_bool("biases", self.biases)
         check_choice("update", self.update, UPDATES)
         check_int("n_sweeps", self.n_sweeps, minimum=1)
         check_int("window", self.window, minimum=0)

@@ -35,7 +35,7 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from recgym._validation import check_choice, check_int
+from recgym._validation import check_bool, check_choice, check_int
 from recgym.ab._checks import check_alternative, check_open_unit
 
 PROPORTION_CI_METHODS = ("wald", "agresti-caffo", "newcomb", "score")
@@ -188,8 +188,7 @@ def two_proportion_ztest(
     alpha = check_open_unit("alpha", alpha)
     alternative = check_alternative(alternative)
     ci_method = check_choice("ci_method", ci_method, PROPORTION_CI_METHODS)
-    if not isinstance(continuity_correction, bool):
-        raise ValueError(f"continuity_correction must be True or False, got {continuity_correction!r}")
+    check_bool("continuity_correction", continuity_correction)
     x_a, n_a = _counts("a", successes_a, n_a)
     x_b, n_b = _counts("b", successes_b, n_b)
     p_a, p_b = x_a / n_a, x_b / n_b

@@ -34,7 +34,7 @@ from typing import Any
 
 from scipy import stats
 
-from recgym._validation import check_choice, check_int, check_real
+from recgym._validation import check_bool, check_choice, check_int, check_real
 from recgym.ab._checks import check_open_unit
 
 SIDES = ("two-sided", "one-sided")
@@ -154,8 +154,7 @@ def sample_size_proportions(
     alpha, sides, ratio = _common(alpha, sides, ratio)
     power = _power_target(power, alpha, sides)
     p_a, p_b, delta = _rates(baseline, mde)
-    if not isinstance(continuity_correction, bool):
-        raise ValueError(f"continuity_correction must be True or False, got {continuity_correction!r}")
+    check_bool("continuity_correction", continuity_correction)
     null, alternative = _proportion_terms(p_a, p_b, ratio)
     root_n = _z_alpha(alpha, sides) * null + float(stats.norm.ppf(power)) * alternative
     if root_n <= 0.0:

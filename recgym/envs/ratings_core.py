@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from gymnasium import spaces
 
-from recgym._validation import check_choice, check_int
+from recgym._validation import check_bool, check_choice, check_int
 from recgym.envs.observation import FLOAT32_MAX, ObservationLayout, binary, categorical, numeric
 from recgym.simulators.ratings.config import RatingsConfig
 from recgym.simulators.ratings.nearest import METRICS, NearestItemIndex
@@ -101,8 +101,7 @@ class RatingsCore:
         self.max_steps = self.config.n_users if max_steps is None else check_int("max_steps", max_steps, minimum=1)
         self.metric = check_choice("metric", env_knobs.get("metric", "euclidean"), METRICS)
         self.exclude_consumed = env_knobs.get("exclude_consumed", False)
-        if not isinstance(self.exclude_consumed, bool):
-            raise ValueError(f"exclude_consumed must be True or False, got {self.exclude_consumed!r}")
+        check_bool("exclude_consumed", self.exclude_consumed)
         if n_slots > self.config.n_users:
             raise ValueError(
                 f"num_envs ({n_slots}) must be <= n_users ({self.config.n_users}): a batch of requests "

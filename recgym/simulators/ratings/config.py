@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from recgym._validation import check_int, check_real
+from recgym._validation import check_bool, check_int, check_real
 from recgym.simulators.ratings.attributes import check_distribution
 
 DEFAULT_N_USERS = 1000
@@ -148,8 +148,7 @@ class RatingsConfig:
         set_(self, "embedding_dim", check_int("embedding_dim", self.embedding_dim, minimum=1))
         set_(self, "embedding_noise", check_real("embedding_noise", self.embedding_noise, minimum=0.0))
         set_(self, "chunk_bytes", check_int("chunk_bytes", self.chunk_bytes, minimum=1024))
-        if not isinstance(self.log_interactions, bool):
-            raise ValueError(f"log_interactions must be True or False, got {self.log_interactions!r}")
+        check_bool("log_interactions", self.log_interactions)
 
     @staticmethod
     def _resolved_size(name: str, value: Any, array: np.ndarray | None, axis: int, default: int, source: str) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from recgym._validation import check_int, check_names, check_range, check_real
+from recgym._validation import check_bool, check_int, check_names, check_range, check_real
 from recgym.simulators.short_video.reward import outcome_table
 
 DEFAULT_CATEGORIES: tuple[str, ...] = (
@@ -134,8 +134,7 @@ class ShortVideoConfig:
         set_(self, "genders", check_names("genders", self.genders))
         set_(self, "locations", check_names("locations", self.locations))
         set_(self, "n_interests", check_int("n_interests", self.n_interests, minimum=1))
-        if not isinstance(self.distinct_interests, bool):
-            raise ValueError(f"distinct_interests must be True or False, got {self.distinct_interests!r}")
+        check_bool("distinct_interests", self.distinct_interests)
         if self.distinct_interests and self.n_interests > len(self.categories):
             raise ValueError(
                 f"n_interests must be <= len(categories) = {len(self.categories)} when distinct_interests "
@@ -158,8 +157,7 @@ class ShortVideoConfig:
         set_(self, "boredom_decay", check_real("boredom_decay", self.boredom_decay, minimum=0.0, maximum=1.0))
         set_(self, "like_mood_shift", check_real("like_mood_shift", self.like_mood_shift, minimum=-1.0, maximum=1.0))
         set_(self, "skip_mood_shift", check_real("skip_mood_shift", self.skip_mood_shift, minimum=-1.0, maximum=1.0))
-        if not isinstance(self.log_interactions, bool):
-            raise ValueError(f"log_interactions must be True or False, got {self.log_interactions!r}")
+        check_bool("log_interactions", self.log_interactions)
 
     def _checked_location_effects(self) -> dict[tuple[str, str], float]:
         if self.location_effects is None:
